@@ -1,0 +1,68 @@
+import type { RequestHandler } from 'express'
+import {
+  GUARD_KEY,
+  requireClaims as claimsCheck,
+  requireRoles as rolesCheck,
+  requireScopes as scopesCheck,
+  resolveGuard,
+  runCheck,
+  type AuthCheck,
+  type AuthInfo,
+  type ClaimExpectations,
+  type Guard,
+  type GuardInput,
+  type RequireOptions,
+} from '../src/index.js'
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by `jwtGuard()` when the request carried a valid token. */
+      auth?: AuthInfo
+      [GUARD_KEY]?: Guard<unknown>
+    }
+  }
+}
+
+/**
+ * Express 4 / 5 middleware: verifies the request's token and sets `req.auth`.
+ * Failures go to `next(err)` as `http-errors` errors (401 / 400 / 503, with
+ * `WWW-Authenticate`), which Express's default handler renders as they are.
+ */
+export function jwtGuard<C>(input?: GuardInput<C>): RequestHandler {
+  const guard = resolveGuard(input) as Guard<unknown>
+  return function jwtGuardMiddleware(req, _res, next) {
+    req[GUARD_KEY] = guard
+    guard
+      .authenticate({ headers: req.headers, rawHeaders: req.rawHeaders, cookies: req.cookies, method: req.method, url: req.originalUrl })
+      .then((auth) => {
+        if (auth) req.auth = auth as AuthInfo
+        next()
+      }, next)
+  }
+}
+
+function middleware(check: AuthCheck): RequestHandler {
+  return function jwtGuardCheck(req, _res, next) {
+    try {
+      runCheck(check, req.auth, req[GUARD_KEY])
+    } catch (err) {
+      return next(err)
+    }
+    next()
+  }
+}
+
+/** 403 `insufficient_scope` unless the token grants the scopes (all, or any with `{ mode: 'any' }`). */
+export const requireScopes = (scopes: string | readonly string[], options?: RequireOptions): RequestHandler =>
+  middleware(scopesCheck(scopes, options))
+/** 403 unless the token grants the roles. */
+export const requireRoles = (roles: string | readonly string[], options?: RequireOptions): RequestHandler =>
+  middleware(rolesCheck(roles, options))
+/** 403 unless the claims satisfy the predicate or expected values. */
+export const requireClaims = <C = Record<string, unknown>>(
+  check: Parameters<typeof claimsCheck<C>>[0] | ClaimExpectations,
+): RequestHandler => middleware(claimsCheck(check))
+
+export { createGuard, GuardError, type AuthInfo, type GuardOptions } from '../src/index.js'

@@ -1,0 +1,69 @@
+import type { Middleware } from 'koa'
+import {
+  GUARD_KEY,
+  requireClaims as claimsCheck,
+  requireRoles as rolesCheck,
+  requireScopes as scopesCheck,
+  resolveGuard,
+  runCheck,
+  type AuthCheck,
+  type AuthInfo,
+  type ClaimExpectations,
+  type DefaultClaims,
+  type Guard,
+  type GuardInput,
+  type RequireOptions,
+} from '../src/index.js'
+
+declare module 'koa' {
+  interface DefaultState {
+    /** Set by `jwtGuard()` when the request carried a valid token. */
+    auth?: AuthInfo
+    [GUARD_KEY]?: Guard<unknown>
+  }
+}
+
+/** The state a guarded Koa app carries. */
+export interface AuthState<C = DefaultClaims> {
+  auth?: AuthInfo<C>
+  [GUARD_KEY]?: Guard<unknown>
+}
+
+/**
+ * Koa 2 / 3 middleware: verifies the request's token and sets `ctx.state.auth`.
+ * Failures are thrown as `http-errors` errors, which Koa's `ctx.onerror`
+ * renders with their status and `WWW-Authenticate` header.
+ */
+export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): Middleware<AuthState<C>> {
+  const guard = resolveGuard(input) as Guard<unknown>
+  return async function jwtGuardMiddleware(ctx, next) {
+    ctx.state[GUARD_KEY] = guard
+    const auth = await guard.authenticate({
+      headers: ctx.headers,
+      rawHeaders: ctx.req.rawHeaders,
+      method: ctx.method,
+      url: ctx.originalUrl,
+    })
+    if (auth) ctx.state.auth = auth as AuthInfo<C>
+    await next()
+  }
+}
+
+function middleware(check: AuthCheck): Middleware {
+  return async function jwtGuardCheck(ctx, next) {
+    runCheck(check, ctx.state.auth, ctx.state[GUARD_KEY])
+    await next()
+  }
+}
+
+/** 403 `insufficient_scope` unless the token grants the scopes (all, or any with `{ mode: 'any' }`). */
+export const requireScopes = (scopes: string | readonly string[], options?: RequireOptions): Middleware =>
+  middleware(scopesCheck(scopes, options))
+/** 403 unless the token grants the roles. */
+export const requireRoles = (roles: string | readonly string[], options?: RequireOptions): Middleware =>
+  middleware(rolesCheck(roles, options))
+/** 403 unless the claims satisfy the predicate or expected values. */
+export const requireClaims = <C = Record<string, unknown>>(check: Parameters<typeof claimsCheck<C>>[0] | ClaimExpectations): Middleware =>
+  middleware(claimsCheck(check))
+
+export { createGuard, GuardError, type AuthInfo, type GuardOptions } from '../src/index.js'

@@ -1,0 +1,89 @@
+import { GuardError } from '../errors.js'
+import type { AuthInfo } from '../types.js'
+
+/** A per-route check: returns when the request may go on, throws a `GuardError` otherwise. */
+export type AuthCheck = (auth: AuthInfo<unknown> | undefined) => void
+
+export interface RequireOptions {
+  /** `'all'` (default): every listed value is needed; `'any'`: one is enough. */
+  mode?: 'all' | 'any'
+}
+
+function normalize(values: string | readonly string[], fn: string): string[] {
+  const list = typeof values === 'string' ? values.split(' ').filter(Boolean) : [...values]
+  if (list.length === 0 || list.some((v) => typeof v !== 'string' || v === '' || v.includes(' '))) {
+    throw new TypeError(`jwtguard: ${fn}() needs one or more non-empty names without spaces`)
+  }
+  return list
+}
+
+function mode(options: RequireOptions | undefined, fn: string): 'all' | 'any' {
+  const m = options?.mode ?? 'all'
+  if (m !== 'all' && m !== 'any') throw new TypeError(`jwtguard: ${fn}() option "mode" must be 'all' or 'any'`)
+  return m
+}
+
+function authenticated(auth: AuthInfo<unknown> | undefined): AuthInfo<unknown> {
+  // A route check on an anonymous request (authRequired: false) asks for a token: 401, not 403.
+  if (!auth) throw new GuardError('ERR_JWT_MISSING', 'Authentication required')
+  return auth
+}
+
+function granted(have: readonly string[], need: readonly string[], m: 'all' | 'any'): boolean {
+  return m === 'all' ? need.every((n) => have.includes(n)) : need.some((n) => have.includes(n))
+}
+
+/** Requires scopes (exact, case-sensitive). Failure: 403 `insufficient_scope` with `scope="…"`. */
+export function requireScopes(scopes: string | readonly string[], options?: RequireOptions): AuthCheck {
+  const need = normalize(scopes, 'requireScopes')
+  const m = mode(options, 'requireScopes')
+  return (auth) => {
+    if (!granted(authenticated(auth).scopes, need, m)) {
+      throw new GuardError('ERR_JWT_INSUFFICIENT_SCOPE', 'Insufficient scope', { scope: need, reason: m })
+    }
+  }
+}
+
+/** Requires roles (exact, case-sensitive). Failure: 403 `insufficient_scope`. */
+export function requireRoles(roles: string | readonly string[], options?: RequireOptions): AuthCheck {
+  const need = normalize(roles, 'requireRoles')
+  const m = mode(options, 'requireRoles')
+  return (auth) => {
+    if (!granted(authenticated(auth).roles, need, m)) {
+      throw new GuardError('ERR_JWT_INSUFFICIENT_ROLE', 'Insufficient role', { reason: m })
+    }
+  }
+}
+
+/** Expected claim values: a scalar must equal the claim (or be in it, if the claim is an array); an array must all be in it. */
+export type ClaimExpectations = Record<string, string | number | boolean | readonly (string | number | boolean)[]>
+
+function matches(actual: unknown, expected: ClaimExpectations[string]): boolean {
+  if (Array.isArray(expected)) return Array.isArray(actual) && expected.every((e) => actual.includes(e))
+  return Array.isArray(actual) ? actual.includes(expected) : actual === expected
+}
+
+/** Requires claims to satisfy a predicate or expected values. Failure: 403 `insufficient_scope`. */
+export function requireClaims<C = Record<string, unknown>>(
+  check: ((payload: C, auth: AuthInfo<C>) => boolean) | ClaimExpectations,
+): AuthCheck {
+  let predicate: (payload: Record<string, unknown>, auth: AuthInfo<unknown>) => boolean
+  if (typeof check === 'function') {
+    predicate = check as unknown as typeof predicate
+  } else if (typeof check === 'object' && check !== null && Object.keys(check).length > 0) {
+    const entries = Object.entries(check)
+    predicate = (payload) => entries.every(([k, v]) => Object.hasOwn(payload, k) && matches(payload[k], v))
+  } else {
+    throw new TypeError('jwtguard: requireClaims() needs a predicate or an object of expected claim values')
+  }
+  return (auth) => {
+    const a = authenticated(auth)
+    let ok: boolean
+    try {
+      ok = predicate(a.payload as Record<string, unknown>, a) === true
+    } catch (cause) {
+      throw new GuardError('ERR_JWT_CLAIM_CHECK_FAILED', 'Claim check failed', { reason: 'predicate_threw' }, { cause })
+    }
+    if (!ok) throw new GuardError('ERR_JWT_CLAIM_CHECK_FAILED', 'Claim check failed', { reason: 'check_failed' })
+  }
+}

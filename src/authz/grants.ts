@@ -1,0 +1,71 @@
+/**
+ * How scopes or roles are read from claims: a claim name, a dotted path
+ * (`realm_access.roles`), a path with `{var}` segments filled from
+ * `claimVariables` (`resource_access.{clientId}.roles`), a list of those, or a
+ * function of the verified payload.
+ */
+export type ClaimReader = string | readonly string[] | ((payload: Record<string, unknown>) => unknown)
+
+/** A reader compiled once at construction. */
+export type GrantReader = (payload: Record<string, unknown>) => string[]
+
+const EMPTY: string[] = []
+
+/**
+ * The grants of one claim value: a space-delimited string or an array of
+ * strings. Anything else (numbers, objects, nested arrays, strings that are not
+ * well-formed Unicode) grants nothing at all, so a malformed claim can never
+ * widen access.
+ */
+export function grantsOf(value: unknown): string[] {
+  if (typeof value === 'string') {
+    if (!value.isWellFormed()) return EMPTY
+    return value.split(' ').filter((s) => s !== '')
+  }
+  if (!Array.isArray(value)) return EMPTY
+  for (const item of value) if (typeof item !== 'string' || !item.isWellFormed()) return EMPTY
+  return (value as string[]).filter((s) => s !== '')
+}
+
+/** Reads a dotted path through own properties only (no prototype keys such as `constructor`). */
+function readPath(payload: Record<string, unknown>, path: readonly string[]): unknown {
+  let node: unknown = payload
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null || Array.isArray(node) || !Object.hasOwn(node, key)) return undefined
+    node = (node as Record<string, unknown>)[key]
+  }
+  return node
+}
+
+function splitPath(path: string, variables: Readonly<Record<string, string>>, option: string): string[] {
+  // A claim name that itself contains a dot or colon (`cognito:groups`, `https://x/roles`) is
+  // tried whole first by the caller; here dots separate segments.
+  return path.split('.').map((segment) => {
+    const template = /^\{(\w+)\}$/.exec(segment)
+    if (!template) return segment
+    const value = variables[template[1]!]
+    if (value === undefined)
+      throw new TypeError(`jwtguard: option "${option}" uses {${template[1]}} but claimVariables has no "${template[1]}"`)
+    return value
+  })
+}
+
+/** Compiles a `ClaimReader` into a function; paths are split once, here. */
+export function compileReader(reader: ClaimReader, variables: Readonly<Record<string, string>>, option: string): GrantReader {
+  if (typeof reader === 'function') return (payload) => grantsOf(reader(payload))
+  const paths = (typeof reader === 'string' ? [reader] : reader).map((path) => {
+    if (typeof path !== 'string' || path === '') throw new TypeError(`jwtguard: option "${option}" must name claims`)
+    return { whole: path, segments: splitPath(path, variables, option) }
+  })
+  return (payload) => {
+    let out: string[] | undefined
+    for (const { whole, segments } of paths) {
+      const value = Object.hasOwn(payload, whole) ? payload[whole] : segments.length > 1 ? readPath(payload, segments) : undefined
+      const grants = grantsOf(value)
+      if (grants.length === 0) continue
+      if (!out) out = grants.slice()
+      else for (const g of grants) if (!out.includes(g)) out.push(g)
+    }
+    return out ?? []
+  }
+}

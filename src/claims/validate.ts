@@ -1,0 +1,83 @@
+import { GuardError } from '../errors.js'
+
+/** Claim rules fixed at construction. */
+export interface ClaimPolicy {
+  issuers: ReadonlySet<string>
+  audiences: ReadonlySet<string>
+  /** Seconds. */
+  clockTolerance: number
+  /** Seconds, or undefined for no limit. */
+  maxTokenAge: number | undefined
+  requiredClaims: readonly string[]
+}
+
+/** 9999-12-31T23:59:59Z: RFC 7519 NumericDates beyond it are refused as absurd. */
+const MAX_NUMERIC_DATE = 253402300799
+
+function claimInvalid(claim: string, reason: string): GuardError {
+  return new GuardError('ERR_JWT_CLAIM_INVALID', `Invalid "${claim}" claim`, { claim, reason })
+}
+
+function numericDate(payload: Record<string, unknown>, claim: string): number | undefined {
+  const value = payload[claim]
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_NUMERIC_DATE) {
+    throw claimInvalid(claim, 'not_numeric_date')
+  }
+  return value
+}
+
+function has(payload: Record<string, unknown>, claim: string): boolean {
+  return Object.hasOwn(payload, claim) && payload[claim] !== undefined
+}
+
+/** Checks `iss` alone: used before any network call to refuse issuers outside the list. */
+export function checkIssuer(payload: Record<string, unknown>, issuers: ReadonlySet<string>): string {
+  const iss = payload.iss
+  if (typeof iss !== 'string' || !issuers.has(iss)) {
+    throw new GuardError('ERR_JWT_ISSUER_INVALID', 'Unexpected token issuer', { claim: 'iss', reason: 'check_failed' })
+  }
+  return iss
+}
+
+/** Every claim rule that holds whatever the options: run after the signature is verified. */
+export function validateClaims(payload: Record<string, unknown>, policy: ClaimPolicy, now: number): void {
+  checkIssuer(payload, policy.issuers)
+
+  const aud = payload.aud
+  const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : undefined
+  if (!audiences || !audiences.some((a) => typeof a === 'string' && policy.audiences.has(a))) {
+    throw new GuardError('ERR_JWT_AUDIENCE_INVALID', 'Unexpected token audience', { claim: 'aud', reason: 'check_failed' })
+  }
+
+  const tolerance = policy.clockTolerance
+  const exp = numericDate(payload, 'exp')
+  if (exp === undefined) throw new GuardError('ERR_JWT_CLAIM_MISSING', 'Missing "exp" claim', { claim: 'exp', reason: 'missing' })
+  if (exp <= now - tolerance) throw new GuardError('ERR_JWT_EXPIRED', 'Token expired', { claim: 'exp', reason: 'expired', exp })
+
+  const nbf = numericDate(payload, 'nbf')
+  if (nbf !== undefined && nbf > now + tolerance) {
+    throw new GuardError('ERR_JWT_NOT_YET_VALID', 'Token not yet valid', { claim: 'nbf', reason: 'not_yet_valid', nbf })
+  }
+
+  const iat = numericDate(payload, 'iat')
+  if (iat !== undefined && iat > now + tolerance) {
+    throw new GuardError('ERR_JWT_ISSUED_IN_FUTURE', 'Token issued in the future', { claim: 'iat', reason: 'future' })
+  }
+  if (policy.maxTokenAge !== undefined) {
+    if (iat === undefined) throw new GuardError('ERR_JWT_CLAIM_MISSING', 'Missing "iat" claim', { claim: 'iat', reason: 'missing' })
+    if (now - iat - tolerance > policy.maxTokenAge) {
+      throw new GuardError('ERR_JWT_TOO_OLD', 'Token too old', { claim: 'iat', reason: 'max_age', iat })
+    }
+  }
+
+  for (const claim of policy.requiredClaims) {
+    if (!has(payload, claim)) throw new GuardError('ERR_JWT_CLAIM_MISSING', `Missing "${claim}" claim`, { claim, reason: 'missing' })
+  }
+}
+
+/** RFC 9068 / RFC 8725 `typ` comparison: case-insensitive, `application/` prefix optional. */
+export function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase()
+  return lower.startsWith('application/') ? lower.slice(12) : lower
+}

@@ -1,0 +1,172 @@
+import { ASYMMETRIC_ALGORITHMS, ALL_ALGORITHMS, HMAC_ALGORITHMS, HMAC_MIN_BYTES, isHmac } from './keys/algorithms.js'
+import { checkRemoteUrl } from './keys/fetch.js'
+import { DEFAULT_REMOTE_SETTINGS, type RemoteSettings } from './keys/remote.js'
+import type { KeyResolver } from './keys/sources.js'
+import { DEFAULT_MAX_TOKEN_LENGTH } from './intake/token.js'
+import type { TokenSource } from './intake/request.js'
+import type { ClaimPolicy } from './claims/validate.js'
+import { parseSeconds } from './claims/time.js'
+import type { GuardOptions, JwsAlgorithm } from './options.js'
+
+const fail = (option: string, message: string): never => {
+  throw new TypeError(`jwtguard: option "${option}" ${message}`)
+}
+
+function stringList(value: unknown, option: string): string[] {
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0 || list.some((v) => typeof v !== 'string' || v === '')) {
+    return fail(option, 'must be a non-empty string or a non-empty array of non-empty strings')
+  }
+  return list as string[]
+}
+
+function tokenSources(value: GuardOptions<unknown>['tokenFrom']): TokenSource[] {
+  const list = value === undefined ? ['header' as const] : Array.isArray(value) ? value : [value]
+  if (list.length === 0) fail('tokenFrom', 'must name at least one source')
+  for (const s of list) {
+    const ok =
+      s === 'header' ||
+      typeof s === 'function' ||
+      (typeof s === 'object' &&
+        s !== null &&
+        ((typeof (s as { cookie?: unknown }).cookie === 'string' && (s as { cookie: string }).cookie !== '') ||
+          (typeof (s as { query?: unknown }).query === 'string' && (s as { query: string }).query !== '')))
+    if (!ok) fail('tokenFrom', "entries must be 'header', { cookie: name }, { query: name } or a function")
+  }
+  return list
+}
+
+function remoteSettings(value: GuardOptions<unknown>['jwksCache']): RemoteSettings {
+  if (value === undefined) return DEFAULT_REMOTE_SETTINGS
+  if (typeof value !== 'object' || value === null) return fail('jwksCache', 'must be an object')
+  const out = { ...DEFAULT_REMOTE_SETTINGS }
+  for (const key of Object.keys(value) as (keyof RemoteSettings)[]) {
+    if (!(key in out)) fail('jwksCache', `has an unknown member "${key}"`)
+    const n = value[key]
+    if (n === undefined) continue
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) fail(`jwksCache.${key}`, 'must be a non-negative number of milliseconds')
+    out[key] = n as number
+  }
+  if (out.timeoutDuration === 0) fail('jwksCache.timeoutDuration', 'must be greater than 0')
+  if (out.maxResponseSize === 0) fail('jwksCache.maxResponseSize', 'must be greater than 0')
+  return out
+}
+
+export interface ResolvedOptions {
+  policy: ClaimPolicy
+  remote: RemoteSettings
+  sources: TokenSource[]
+  realm: string
+  maxTokenLength: number
+  /** The algorithm allow-list, checked against the key source. */
+  algorithmsFor(keys: KeyResolver): JwsAlgorithm[]
+}
+
+/** Validates every option except the key source (see `createKeyResolver`). */
+export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('jwtguard: options must be an object')
+  const audiences = stringList(options.audience, 'audience')
+  if (options.issuer === undefined) fail('issuer', 'is required: every token\'s "iss" is checked')
+  const issuers = stringList(options.issuer, 'issuer')
+  const remote =
+    options.jwksUri !== undefined || ['jwks', 'publicKey', 'secret', 'getKey'].every((k) => options[k as keyof GuardOptions] === undefined)
+  if (options.jwksUri !== undefined) {
+    if (typeof options.jwksUri !== 'string') fail('jwksUri', 'must be a URL string')
+    checkRemoteUrl(options.jwksUri, 'jwksUri')
+  } else if (remote) {
+    for (const issuer of issuers) checkRemoteUrl(issuer, 'issuer')
+  }
+  const requiredClaims = options.requiredClaims === undefined ? [] : stringList(options.requiredClaims, 'requiredClaims')
+  if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) fail('typ', 'must be a non-empty string')
+  if (options.authRequired !== undefined && typeof options.authRequired !== 'boolean') fail('authRequired', 'must be a boolean')
+  for (const fn of ['isRevoked', 'onEvent'] as const) {
+    if (options[fn] !== undefined && typeof options[fn] !== 'function') fail(fn, 'must be a function')
+  }
+  if (options.claimsSchema !== undefined && typeof options.claimsSchema?.['~standard']?.validate !== 'function') {
+    fail('claimsSchema', 'must be a Standard Schema (zod, valibot, arktype …)')
+  }
+  const realm = options.realm ?? 'api'
+  if (typeof realm !== 'string' || realm === '') fail('realm', 'must be a non-empty string')
+  const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
+  if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16) fail('maxTokenLength', 'must be an integer of at least 16 (bytes)')
+
+  return {
+    policy: {
+      issuers: new Set(issuers),
+      audiences: new Set(audiences),
+      clockTolerance: options.clockTolerance === undefined ? 5 : parseSeconds(options.clockTolerance, 'clockTolerance'),
+      maxTokenAge: options.maxTokenAge === undefined ? undefined : parseSeconds(options.maxTokenAge, 'maxTokenAge'),
+      requiredClaims,
+    },
+    remote: remoteSettings(options.jwksCache),
+    sources: tokenSources(options.tokenFrom),
+    realm,
+    maxTokenLength,
+    algorithmsFor: (keys) => algorithms(options, keys),
+  }
+}
+
+function secretLength(options: GuardOptions<unknown>): number | undefined {
+  const s = options.secret
+  if (typeof s === 'string') return Buffer.byteLength(s, 'utf8')
+  if (s instanceof Uint8Array) return s.byteLength
+  if (s && typeof s === 'object' && 'symmetricKeySize' in s) return s.symmetricKeySize
+  return undefined
+}
+
+function algorithms(options: GuardOptions<unknown>, keys: KeyResolver): JwsAlgorithm[] {
+  const given = options.algorithms
+  const secretBytes = secretLength(options)
+  if (given === undefined) {
+    if (keys.isSymmetric) {
+      const fitting = HMAC_ALGORITHMS.filter((a) => (secretBytes ?? 0) >= HMAC_MIN_BYTES[a]!)
+      if (fitting.length === 0) fail('secret', `is ${secretBytes} bytes: HS256 needs at least 32`)
+      return [...fitting]
+    }
+    return [...(keys.inferredAlgorithms ?? ASYMMETRIC_ALGORITHMS)] as JwsAlgorithm[]
+  }
+  if (!Array.isArray(given) || given.length === 0) return fail('algorithms', 'must be a non-empty array')
+  for (const alg of given) {
+    if (typeof alg === 'string' && alg.toLowerCase() === 'none')
+      fail('algorithms', 'must not contain "none": unsigned tokens are never accepted')
+    if (!ALL_ALGORITHMS.has(alg)) fail('algorithms', `contains an unsupported algorithm "${String(alg)}"`)
+  }
+  const hmac = given.filter(isHmac)
+  if (hmac.length > 0 && hmac.length < given.length) fail('algorithms', 'must not mix HMAC (HS*) and public-key algorithms')
+  if (hmac.length > 0 && !keys.isSymmetric && options.getKey === undefined) {
+    fail('algorithms', 'has HMAC algorithms but the key source is a public key: that is algorithm confusion')
+  }
+  if (hmac.length === 0 && keys.isSymmetric) fail('algorithms', 'has public-key algorithms but the key source is a "secret"')
+  if (keys.isSymmetric) {
+    for (const alg of hmac) {
+      if ((secretBytes ?? 0) < HMAC_MIN_BYTES[alg]!) fail('secret', `is ${secretBytes} bytes: ${alg} needs at least ${HMAC_MIN_BYTES[alg]}`)
+    }
+  }
+  if (keys.inferredAlgorithms) {
+    const unusable = given.filter((a) => !keys.inferredAlgorithms!.includes(a))
+    if (unusable.length > 0) fail('algorithms', `contains ${unusable.join(', ')}, which the "publicKey" cannot verify`)
+  }
+  return [...given]
+}
+
+/** `jwtGuard()` with no options: reads `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_JWKS_URI`, `JWT_ALGORITHMS`, `JWT_SECRET`. */
+export function optionsFromEnv(env: Record<string, string | undefined> = process.env): GuardOptions {
+  const list = (name: string): string[] | undefined =>
+    env[name]
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  const issuer = list('JWT_ISSUER')
+  const audience = list('JWT_AUDIENCE')
+  if (!issuer?.length) throw new TypeError('jwtguard: no options given and environment variable JWT_ISSUER is not set')
+  if (!audience?.length) throw new TypeError('jwtguard: no options given and environment variable JWT_AUDIENCE is not set')
+  const options: GuardOptions = {
+    issuer: issuer.length === 1 ? issuer[0]! : issuer,
+    audience: audience.length === 1 ? audience[0]! : audience,
+  }
+  if (env.JWT_JWKS_URI) options.jwksUri = env.JWT_JWKS_URI
+  if (env.JWT_SECRET) options.secret = env.JWT_SECRET
+  const algorithms = list('JWT_ALGORITHMS')
+  if (algorithms?.length) options.algorithms = algorithms as JwsAlgorithm[]
+  return options
+}

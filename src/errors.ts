@@ -1,0 +1,112 @@
+import createHttpError from 'http-errors'
+
+/**
+ * Every stable error code jwtguard produces, with the HTTP status it maps to.
+ * The table is the single source for `GuardError.status` and for the README.
+ */
+export const ERROR_CODES = {
+  /** No token on a route that requires one: 401 with a bare challenge. */
+  ERR_JWT_MISSING: 401,
+  /** The request itself is malformed (bad `Authorization` syntax, token sent twice). */
+  ERR_REQUEST_INVALID: 400,
+  ERR_JWT_TOO_LARGE: 401,
+  ERR_JWT_MALFORMED: 401,
+  ERR_JWT_ALG_NOT_ALLOWED: 401,
+  ERR_JWT_TYP_INVALID: 401,
+  ERR_JWT_HEADER_INVALID: 401,
+  ERR_JWT_SIGNATURE_INVALID: 401,
+  ERR_JWKS_NO_MATCHING_KEY: 401,
+  ERR_JWT_EXPIRED: 401,
+  ERR_JWT_NOT_YET_VALID: 401,
+  ERR_JWT_ISSUED_IN_FUTURE: 401,
+  ERR_JWT_TOO_OLD: 401,
+  ERR_JWT_ISSUER_INVALID: 401,
+  ERR_JWT_AUDIENCE_INVALID: 401,
+  ERR_JWT_CLAIM_INVALID: 401,
+  ERR_JWT_CLAIM_MISSING: 401,
+  ERR_JWT_SCHEMA_INVALID: 401,
+  ERR_JWT_REVOKED: 401,
+  ERR_JWT_JTI_MISSING: 401,
+  ERR_JWE_NOT_SUPPORTED: 401,
+  ERR_JWE_REQUIRED: 401,
+  ERR_JWE_DECRYPTION_FAILED: 401,
+  ERR_JWE_INVALID: 401,
+  ERR_DPOP_PROOF_INVALID: 401,
+  ERR_DPOP_NONCE_REQUIRED: 401,
+  ERR_DPOP_BINDING_INVALID: 401,
+  ERR_JWT_INSUFFICIENT_SCOPE: 403,
+  ERR_JWT_INSUFFICIENT_ROLE: 403,
+  ERR_JWT_CLAIM_CHECK_FAILED: 403,
+  ERR_JWKS_UNAVAILABLE: 503,
+  ERR_JWKS_TIMEOUT: 503,
+  ERR_JWKS_INVALID: 503,
+  ERR_DISCOVERY_FAILED: 503,
+  ERR_KEY_SOURCE_UNAVAILABLE: 503,
+  ERR_REVOCATION_UNAVAILABLE: 503,
+} as const
+
+export type GuardErrorCode = keyof typeof ERROR_CODES
+
+/** The RFC 6750 / RFC 9449 `error` parameter a failure carries in its challenge. */
+export type ChallengeError = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | 'use_dpop_nonce'
+
+export interface GuardErrorContext {
+  /** The claim at fault, e.g. `aud` (never its value when that could be sensitive). */
+  claim?: string
+  /** A short machine-readable reason, e.g. `check_failed`, `timeout`. */
+  reason?: string
+  /** Scopes the route requires (insufficient_scope). */
+  scope?: string[]
+  /** Path of a failing schema issue (claimsSchema). */
+  path?: string
+  /** Anything else worth logging; never the token or key material. */
+  [key: string]: unknown
+}
+
+const challengeFor: Partial<Record<GuardErrorCode, ChallengeError>> = {
+  ERR_REQUEST_INVALID: 'invalid_request',
+  ERR_JWT_INSUFFICIENT_SCOPE: 'insufficient_scope',
+  ERR_JWT_INSUFFICIENT_ROLE: 'insufficient_scope',
+  ERR_JWT_CLAIM_CHECK_FAILED: 'insufficient_scope',
+  ERR_DPOP_PROOF_INVALID: 'invalid_dpop_proof',
+  ERR_DPOP_NONCE_REQUIRED: 'use_dpop_nonce',
+}
+
+/**
+ * The one error class of jwtguard. It is an `http-errors` `HttpError`
+ * (`status`, `statusCode`, `expose`, `headers`), so Express's finalhandler,
+ * Koa's `ctx.onerror` and Fastify's error handler render it as is.
+ *
+ * Its `stack` holds no frames: Express prints `err.stack` outside production,
+ * and the frames say nothing a client should see. The original error is kept
+ * on `cause` for logs.
+ */
+export class GuardError extends Error {
+  override readonly name: string = 'GuardError'
+  readonly code: GuardErrorCode
+  readonly status: number
+  readonly statusCode: number
+  /** Messages are written for clients: short, never a token, key or URL. */
+  readonly expose = true
+  /** Response headers, `WWW-Authenticate` among them; filled by the HTTP layer. */
+  headers: Record<string, string> = {}
+  /** RFC 6750 `error` value, when the challenge should carry one. */
+  readonly challenge: ChallengeError | undefined
+  readonly context: GuardErrorContext
+
+  constructor(code: GuardErrorCode, message: string, context: GuardErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.status = this.statusCode = ERROR_CODES[code]
+    this.context = context
+    this.challenge = challengeFor[code] ?? (this.status === 401 && code !== 'ERR_JWT_MISSING' ? 'invalid_token' : undefined)
+    this.stack = `${this.name} [${code}]: ${message}`
+  }
+}
+
+// Make `instanceof createHttpError.HttpError` and `createHttpError.isHttpError` true.
+Object.setPrototypeOf(GuardError.prototype, createHttpError.HttpError.prototype)
+
+export function isGuardError(value: unknown): value is GuardError {
+  return value instanceof GuardError
+}

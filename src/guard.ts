@@ -1,0 +1,160 @@
+import type { JWSHeaderParameters } from 'jose'
+import { compileReader, type GrantReader } from './authz/grants.js'
+import type { AuthCheck } from './authz/checks.js'
+import { validateWithSchema } from './claims/schema.js'
+import { checkIssuer, normalizeTyp, validateClaims, type ClaimPolicy } from './claims/validate.js'
+import { GuardError } from './errors.js'
+import { eventSink, type EventSink } from './events.js'
+import { asGuardError, withChallenge, type ChallengeSettings } from './http/challenge.js'
+import { extractToken, type GuardRequest, type TokenSource } from './intake/request.js'
+import { parseToken } from './intake/token.js'
+import { createKeyResolver, type KeyResolver } from './keys/sources.js'
+import { resolveOptions } from './config.js'
+import type { GuardOptions } from './options.js'
+import type { AuthInfo, DefaultClaims } from './types.js'
+import { verifySignature } from './verify/signature.js'
+
+/** A guard: everything built once from the options; `verify` and `authenticate` per request. */
+export interface Guard<C = DefaultClaims> {
+  /** Verifies a raw token. Resolves with `AuthInfo`; rejects with a `GuardError` (challenge headers set). */
+  verify(token: string): Promise<AuthInfo<C>>
+  /**
+   * Finds the token on a framework-neutral request and verifies it. Resolves
+   * `undefined` when there is no token and `authRequired` is `false`.
+   */
+  authenticate(request: GuardRequest): Promise<AuthInfo<C> | undefined>
+  /** Runs a route check (`requireScopes(...)` …), with this guard's challenge settings on failure. */
+  check(check: AuthCheck, auth: AuthInfo<C> | undefined): void
+  /** Sets this guard's `WWW-Authenticate` on any error (a `GuardError` as is; anything else becomes one). */
+  toHttpError(err: unknown): GuardError
+  /** Fetches remote keys now (call before `listen()`); rejects if they cannot be had. */
+  ready(): Promise<void>
+  /** Forces a refetch of remote keys (e.g. after the IdP announced a rotation). */
+  reload(): Promise<void>
+  /** The options after defaults, for diagnostics. */
+  readonly settings: Readonly<{ issuers: readonly string[]; audiences: readonly string[]; algorithms: readonly string[]; realm: string }>
+}
+
+interface Built<C> {
+  policy: ClaimPolicy
+  algorithms: ReadonlySet<string>
+  typ: string | undefined
+  maxTokenLength: number
+  sources: readonly TokenSource[]
+  schemes: ReadonlySet<string>
+  authRequired: boolean
+  keys: KeyResolver
+  scopes: GrantReader
+  roles: GrantReader
+  challenge: ChallengeSettings
+  emit: EventSink | undefined
+  options: GuardOptions<C>
+}
+
+/**
+ * Creates a guard. Validates every option synchronously and throws a
+ * `TypeError` naming the option at fault; builds key sources and readers once.
+ */
+export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<C> {
+  const emit = eventSink(options?.onEvent)
+  const resolved = resolveOptions(options as GuardOptions<unknown>)
+  const keys = createKeyResolver(options as GuardOptions<unknown>, resolved.remote, emit)
+  const algorithms = resolved.algorithmsFor(keys)
+  const variables = {}
+  const b: Built<C> = {
+    policy: resolved.policy,
+    algorithms: new Set(algorithms),
+    typ: options.typ === undefined ? undefined : normalizeTyp(options.typ),
+    maxTokenLength: resolved.maxTokenLength,
+    sources: resolved.sources,
+    schemes: new Set(['bearer']),
+    authRequired: options.authRequired ?? true,
+    keys,
+    scopes: compileReader(options.scopeClaim ?? ['scope', 'scp'], variables, 'scopeClaim'),
+    roles: compileReader(options.rolesClaim ?? 'roles', variables, 'rolesClaim'),
+    challenge: { realm: resolved.realm },
+    emit,
+    options,
+  }
+  const issuers = [...resolved.policy.issuers]
+
+  const reject = (err: unknown): never => {
+    const error = withChallenge(asGuardError(err), b.challenge)
+    emit?.({
+      type: 'token_rejected',
+      code: error.code,
+      reason: typeof error.context.reason === 'string' ? error.context.reason : undefined,
+    })
+    throw error
+  }
+
+  const verify = async (token: string): Promise<AuthInfo<C>> => {
+    try {
+      return await verifyToken(b, token)
+    } catch (err) {
+      return reject(err)
+    }
+  }
+
+  return {
+    verify,
+    async authenticate(request) {
+      let found
+      try {
+        found = extractToken(request, b.sources, b.schemes)
+      } catch (err) {
+        return reject(err)
+      }
+      if (!found) {
+        if (b.authRequired) return reject(new GuardError('ERR_JWT_MISSING', 'Authentication required'))
+        return undefined
+      }
+      return verify(found.token)
+    },
+    check(check, auth) {
+      try {
+        check(auth as AuthInfo<unknown> | undefined)
+      } catch (err) {
+        throw withChallenge(asGuardError(err), b.challenge)
+      }
+    },
+    toHttpError: (err) => withChallenge(asGuardError(err), b.challenge),
+    ready: () => keys.warm(issuers),
+    reload: () => keys.reload(issuers),
+    settings: { issuers, audiences: [...resolved.policy.audiences], algorithms, realm: resolved.realm },
+  }
+}
+
+async function verifyToken<C>(b: Built<C>, token: string): Promise<AuthInfo<C>> {
+  if (typeof token !== 'string') throw new GuardError('ERR_JWT_MALFORMED', 'Malformed token', { reason: 'not_a_string' })
+  const parsed = parseToken(token, b.maxTokenLength)
+  if (parsed.encrypted) throw new GuardError('ERR_JWE_NOT_SUPPORTED', 'Encrypted tokens are not accepted', { reason: 'jwe' })
+  const header = parsed.header as JWSHeaderParameters
+  const alg = header.alg!
+  if (!b.algorithms.has(alg)) throw new GuardError('ERR_JWT_ALG_NOT_ALLOWED', 'Algorithm not allowed', { reason: 'alg' })
+  if (header.kid !== undefined && typeof header.kid !== 'string')
+    throw new GuardError('ERR_JWT_HEADER_INVALID', 'Invalid token header', { reason: 'kid' })
+  if (b.typ !== undefined && (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== b.typ)) {
+    throw new GuardError('ERR_JWT_TYP_INVALID', 'Unexpected token type', { reason: 'typ' })
+  }
+  const payload = parsed.payload!
+  // The unverified `iss` only picks whose keys to try; nothing is fetched for an issuer outside the list.
+  const issuer = checkIssuer(payload, b.policy.issuers)
+  const candidates = await b.keys.resolve(header, issuer, token)
+  if (candidates.length === 0) throw new GuardError('ERR_JWKS_NO_MATCHING_KEY', 'No matching key', { reason: 'no_key' })
+  await verifySignature(token, alg, candidates)
+  validateClaims(payload, b.policy, Math.floor(Date.now() / 1000))
+  const claims = b.options.claimsSchema ? await validateWithSchema(b.options.claimsSchema, payload) : (payload as C)
+  const auth: AuthInfo<C> = {
+    token,
+    header,
+    payload: claims,
+    scopes: b.scopes(payload),
+    roles: b.roles(payload),
+    encrypted: false,
+  }
+  if (b.options.isRevoked && (await b.options.isRevoked(auth))) {
+    throw new GuardError('ERR_JWT_REVOKED', 'Token revoked', { reason: 'revoked' })
+  }
+  return auth
+}

@@ -1,0 +1,114 @@
+import { GuardError } from '../errors.js'
+
+/** The framework-neutral request every adapter builds. Header names are lower-case. */
+export interface GuardRequest {
+  headers: Record<string, string | string[] | undefined>
+  /** Node's `rawHeaders`, used to see a repeated `Authorization` that Node folds away. */
+  rawHeaders?: string[]
+  /** Parsed cookies, when the framework has them; otherwise the `cookie` header is read. */
+  cookies?: Record<string, string | undefined>
+  /** Parsed query, when the framework has it; otherwise `url` is parsed. */
+  query?: Record<string, unknown>
+  method?: string
+  url?: string
+}
+
+/** Where a token is taken from. */
+export type TokenSource = 'header' | { cookie: string } | { query: string } | ((request: GuardRequest) => string | undefined)
+
+/** A token found on a request, and how it was presented. */
+export interface ExtractedToken {
+  token: string
+  /** `Bearer` or `DPoP`; `undefined` when the token did not come from `Authorization`. */
+  scheme: 'Bearer' | 'DPoP' | undefined
+}
+
+// RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+const AUTHORIZATION = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?: +(.*))?$/
+const B64TOKEN = /^[A-Za-z0-9._~+/-]+=*$/
+
+function invalidRequest(reason: string, description: string): GuardError {
+  return new GuardError('ERR_REQUEST_INVALID', description, { reason })
+}
+
+function countAuthorization(request: GuardRequest): number {
+  const raw = request.rawHeaders
+  if (!raw) return Array.isArray(request.headers.authorization) ? request.headers.authorization.length : 1
+  let count = 0
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') count++
+  return count
+}
+
+function fromAuthorization(request: GuardRequest, schemes: ReadonlySet<string>): ExtractedToken | undefined {
+  const value = request.headers.authorization
+  if (value === undefined) return undefined
+  if (Array.isArray(value) || countAuthorization(request) > 1) {
+    throw invalidRequest('multiple_authorization', 'Multiple Authorization headers')
+  }
+  const match = AUTHORIZATION.exec(value.trim())
+  if (!match) throw invalidRequest('authorization_syntax', 'Malformed Authorization header')
+  const scheme = match[1]!.toLowerCase()
+  // Another scheme (Basic, …) carries no bearer token: the request is simply unauthenticated.
+  if (!schemes.has(scheme)) return undefined
+  const credentials = match[2]
+  if (credentials === undefined || credentials === '') throw invalidRequest('token_empty', 'Empty bearer token')
+  if (!B64TOKEN.test(credentials)) throw invalidRequest('authorization_syntax', 'Malformed Authorization header')
+  return { token: credentials, scheme: scheme === 'dpop' ? 'DPoP' : 'Bearer' }
+}
+
+function readCookie(request: GuardRequest, name: string): string | undefined {
+  if (request.cookies) return request.cookies[name] || undefined
+  const header = request.headers.cookie
+  if (typeof header !== 'string') return undefined
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq === -1 || part.slice(0, eq).trim() !== name) continue
+    const value = part.slice(eq + 1).trim()
+    try {
+      return decodeURIComponent(value) || undefined
+    } catch {
+      return value || undefined
+    }
+  }
+  return undefined
+}
+
+function readQuery(request: GuardRequest, name: string): string | undefined {
+  let value: unknown
+  if (request.query) value = request.query[name]
+  else if (request.url) {
+    const q = request.url.indexOf('?')
+    if (q === -1) return undefined
+    const all = new URLSearchParams(request.url.slice(q + 1)).getAll(name)
+    value = all.length > 1 ? all : all[0]
+  }
+  if (Array.isArray(value)) throw invalidRequest('multiple_tokens', 'Token sent more than once')
+  return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+/**
+ * Finds the one token of a request. RFC 6750 §2: a client must not use more
+ * than one method, so a token found in two places is a 400, not a guess.
+ */
+export function extractToken(
+  request: GuardRequest,
+  sources: readonly TokenSource[],
+  schemes: ReadonlySet<string>,
+): ExtractedToken | undefined {
+  let found: ExtractedToken | undefined
+  for (const source of sources) {
+    let next: ExtractedToken | undefined
+    if (source === 'header') next = fromAuthorization(request, schemes)
+    else if (typeof source === 'function') {
+      const token = source(request)
+      next = token ? { token, scheme: undefined } : undefined
+    } else {
+      const token = 'cookie' in source ? readCookie(request, source.cookie) : readQuery(request, source.query)
+      next = token ? { token, scheme: undefined } : undefined
+    }
+    if (!next) continue
+    if (found) throw invalidRequest('multiple_tokens', 'Token sent more than once')
+    found = next
+  }
+  return found
+}

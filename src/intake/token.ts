@@ -1,0 +1,73 @@
+import { GuardError } from '../errors.js'
+
+/** Default cap on the token length, in bytes (the token is ASCII once it passed intake). */
+export const DEFAULT_MAX_TOKEN_LENGTH = 8 * 1024
+
+const SEGMENT = /^[A-Za-z0-9_-]*$/
+// For a canonical base64url segment the last character may only carry bits that
+// are used: with 2 leftover chars the 4 low bits are zero, with 3 the 2 low bits.
+const LAST_OF_2 = /[AQgw]$/
+const LAST_OF_3 = /[AEIMQUYcgkosw048]$/
+
+/** A token after intake: split, decoded header and claims, nothing verified yet. */
+export interface ParsedToken {
+  raw: string
+  segments: string[]
+  header: Record<string, unknown>
+  /** Claims of a JWS (undefined for a JWE, whose payload is ciphertext). */
+  payload: Record<string, unknown> | undefined
+  encrypted: boolean
+}
+
+function malformed(reason: string): GuardError {
+  return new GuardError('ERR_JWT_MALFORMED', 'Malformed token', { reason })
+}
+
+function isCanonicalSegment(segment: string): boolean {
+  if (!SEGMENT.test(segment)) return false
+  switch (segment.length % 4) {
+    case 1:
+      return false
+    case 2:
+      return LAST_OF_2.test(segment)
+    case 3:
+      return LAST_OF_3.test(segment)
+    default:
+      return true
+  }
+}
+
+export function decodeJsonSegment(segment: string, what: string): Record<string, unknown> {
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+  } catch {
+    throw malformed(`${what}_not_json`)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed(`${what}_not_object`)
+  return value as Record<string, unknown>
+}
+
+/**
+ * Everything checked before any crypto: size, compact form, canonical
+ * base64url, the number of segments, a JSON object header (and payload for a
+ * JWS). Costs O(length) and allocates nothing big for hostile input.
+ */
+export function parseToken(raw: string, maxLength: number): ParsedToken {
+  if (raw.length > maxLength) throw new GuardError('ERR_JWT_TOO_LARGE', 'Token too large', { reason: 'too_large' })
+  const segments = raw.split('.')
+  if (segments.length !== 3 && segments.length !== 5) throw malformed('segment_count')
+  for (const segment of segments) if (!isCanonicalSegment(segment)) throw malformed('not_base64url')
+  const encrypted = segments.length === 5
+  const header = decodeJsonSegment(segments[0]!, 'header')
+  if (typeof header.alg !== 'string' || header.alg === '') throw malformed('alg_missing')
+  if (encrypted) {
+    // JWE: header, encrypted key (empty for dir / ECDH-ES), iv, ciphertext, tag.
+    if (segments[2] === '' || segments[3] === '' || segments[4] === '') throw malformed('jwe_part_missing')
+    if (typeof header.enc !== 'string') throw malformed('enc_missing')
+    return { raw, segments, header, payload: undefined, encrypted }
+  }
+  // An empty signature is `alg: none` in disguise; an empty payload is no JWT.
+  if (segments[1] === '' || segments[2] === '') throw malformed('jws_part_missing')
+  return { raw, segments, header, payload: decodeJsonSegment(segments[1]!, 'payload'), encrypted }
+}

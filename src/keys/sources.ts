@@ -1,0 +1,203 @@
+import { createPublicKey, createSecretKey, KeyObject, webcrypto } from 'node:crypto'
+import type { JSONWebKeySet, JWK, JWSHeaderParameters } from 'jose'
+import { LRUCache } from 'lru-cache'
+import { GuardError } from '../errors.js'
+import type { EventSink } from '../events.js'
+import type { CryptoKeyLike, GuardOptions, KeyInput } from '../options.js'
+import { algorithmsForKeyShape, keyShapeFor } from './algorithms.js'
+import { KeySet, unusableReason } from './jwk.js'
+import { RemoteKeySet, type RemoteSettings } from './remote.js'
+
+/** A key as the verifier takes it. */
+export type VerifyKey = KeyObject | CryptoKeyLike
+
+/**
+ * Finds the keys that may verify a token. `issuer` is the token's `iss`,
+ * already checked against the allow-list.
+ */
+export interface KeyResolver {
+  /** Algorithms this source can verify with, when it knows (used for defaults). */
+  readonly inferredAlgorithms: readonly string[] | undefined
+  readonly isSymmetric: boolean
+  resolve(header: JWSHeaderParameters, issuer: string, token: string): VerifyKey[] | Promise<VerifyKey[]>
+  /** Loads remote keys now (for `guard.ready()`); no-op for local sources. */
+  warm(issuers: readonly string[]): Promise<void>
+  /** Forces a refetch of remote keys. */
+  reload(issuers: readonly string[]): Promise<void>
+  kids(issuer: string): string[]
+}
+
+const KEY_SOURCES = ['jwksUri', 'jwks', 'publicKey', 'secret', 'getKey'] as const
+
+function shapeOf(key: KeyObject | CryptoKeyLike): { kty: string; crv?: string } {
+  if (key instanceof KeyObject) {
+    const type = key.asymmetricKeyType
+    if (key.type === 'secret') return { kty: 'oct' }
+    if (type === 'rsa' || type === 'rsa-pss') return { kty: 'RSA' }
+    if (type === 'ed25519') return { kty: 'OKP', crv: 'Ed25519' }
+    if (type === 'ec') {
+      const named = key.asymmetricKeyDetails?.namedCurve
+      const crv = named === 'prime256v1' ? 'P-256' : named === 'secp384r1' ? 'P-384' : named === 'secp521r1' ? 'P-521' : named
+      return crv === undefined ? { kty: 'EC' } : { kty: 'EC', crv }
+    }
+    return { kty: String(type) }
+  }
+  const alg = key.algorithm as { name: string; namedCurve?: string }
+  if (alg.name === 'HMAC') return { kty: 'oct' }
+  if (alg.name === 'ECDSA') return alg.namedCurve ? { kty: 'EC', crv: alg.namedCurve } : { kty: 'EC' }
+  if (alg.name === 'Ed25519') return { kty: 'OKP', crv: 'Ed25519' }
+  return { kty: 'RSA' }
+}
+
+function fitsAlg(key: KeyObject | CryptoKeyLike, alg: string): boolean {
+  const need = keyShapeFor(alg)
+  const have = shapeOf(key)
+  return need !== undefined && need.kty === have.kty && (need.crv === undefined || need.crv === have.crv)
+}
+
+/** Imports one public key given as PEM, JWK, KeyObject or CryptoKeyLike. */
+export function importPublicKey(input: unknown, option: string): KeyObject | CryptoKeyLike {
+  try {
+    if (input instanceof KeyObject) {
+      if (input.type === 'private') return createPublicKey(input)
+      if (input.type === 'public') return input
+    } else if (input instanceof webcrypto.CryptoKey) {
+      if (input.type === 'public') return input
+    } else if (typeof input === 'string') {
+      // A private PEM here is a mistake we refuse rather than silently derive from.
+      if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(input)) throw new Error('private')
+      return createPublicKey(input)
+    } else if (typeof input === 'object' && input !== null) {
+      const reason = unusableReason(input)
+      if (reason) throw new Error(reason)
+      return createPublicKey({ key: input as import('node:crypto').JsonWebKey, format: 'jwk' })
+    }
+  } catch (cause) {
+    throw new TypeError(`jwtguard: option "${option}" is not a usable public key`, { cause })
+  }
+  throw new TypeError(`jwtguard: option "${option}" must be a PEM string, a public JWK, a KeyObject or a CryptoKeyLike`)
+}
+
+/** Imports the HMAC secret; its length is checked against the algorithms by the caller. */
+export function importSecret(input: unknown, option: string): KeyObject {
+  if (typeof input === 'string' && input !== '') return createSecretKey(Buffer.from(input, 'utf8'))
+  if (input instanceof Uint8Array && input.byteLength > 0) return createSecretKey(Buffer.from(input))
+  if (input instanceof KeyObject && input.type === 'secret') return input
+  throw new TypeError(`jwtguard: option "${option}" must be a non-empty string, Uint8Array or secret KeyObject`)
+}
+
+function staticResolver(key: KeyObject | CryptoKeyLike, symmetric: boolean): KeyResolver {
+  const shape = shapeOf(key)
+  return {
+    inferredAlgorithms: symmetric ? undefined : algorithmsForKeyShape(shape.kty, shape.crv),
+    isSymmetric: symmetric,
+    resolve: (header) => (fitsAlg(key, header.alg!) ? [key] : []),
+    warm: async () => {},
+    reload: async () => {},
+    kids: () => [],
+  }
+}
+
+function localSetResolver(jwks: JSONWebKeySet, emit: EventSink | undefined): KeyResolver {
+  const set = KeySet.from(jwks, (kid, reason) => emit?.({ type: 'jwks_key_dropped', source: 'jwks', kid, reason }))
+  if (!set || set.size === 0)
+    throw new TypeError('jwtguard: option "jwks" must be a JWKS ({ keys: [...] }) with at least one usable public key')
+  return {
+    inferredAlgorithms: undefined,
+    isSymmetric: false,
+    resolve: (header) => set.candidates(header.alg!, header.kid),
+    warm: async () => {},
+    reload: async () => {},
+    kids: () => set.kids(),
+  }
+}
+
+/** Maximum number of issuers whose remote key sets are held at once. */
+const MAX_REMOTE_SETS = 1000
+
+function remoteResolver(jwksUri: string | undefined, settings: RemoteSettings, emit: EventSink | undefined): KeyResolver {
+  const shared = jwksUri ? new RemoteKeySet({ jwksUri }, settings, emit) : undefined
+  // One discovered set per issuer, bounded: a key of issuer B never verifies a token of issuer A.
+  const perIssuer = new LRUCache<string, RemoteKeySet>({ max: MAX_REMOTE_SETS })
+  const setFor = (issuer: string): RemoteKeySet => {
+    if (shared) return shared
+    let set = perIssuer.get(issuer)
+    if (!set) perIssuer.set(issuer, (set = new RemoteKeySet({ issuer }, settings, emit)))
+    return set
+  }
+  return {
+    inferredAlgorithms: undefined,
+    isSymmetric: false,
+    resolve: (header, issuer) => setFor(issuer).candidates(header.alg!, header.kid),
+    warm: async (issuers) => {
+      await Promise.all(issuers.map((i) => setFor(i).candidates('RS256', undefined)))
+    },
+    reload: async (issuers) => {
+      await Promise.all(issuers.map((i) => setFor(i).reload()))
+    },
+    kids: (issuer) => setFor(issuer).kids(),
+  }
+}
+
+function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolver {
+  // Imports are memoized per returned object, so a getKey that returns a cached JWK costs one import.
+  const imported = new WeakMap<object, KeyObject | CryptoKeyLike>()
+  const toKey = (input: KeyInput, alg: string): KeyObject | CryptoKeyLike => {
+    if (typeof input === 'object' && imported.has(input)) return imported.get(input)!
+    let key: KeyObject | CryptoKeyLike
+    if (alg.startsWith('HS'))
+      key = input instanceof Uint8Array || typeof input === 'string' ? importSecret(input, 'getKey') : (input as KeyObject)
+    else if ((input as JWK).kty === 'oct') throw new TypeError('symmetric key for an asymmetric algorithm')
+    else key = importPublicKey(input, 'getKey')
+    if (typeof input === 'object') imported.set(input, key)
+    return key
+  }
+  return {
+    inferredAlgorithms: undefined,
+    isSymmetric: false,
+    resolve: async (header, _issuer, token) => {
+      let input: KeyInput | undefined
+      try {
+        input = await getKey(header, token)
+      } catch (cause) {
+        throw new GuardError('ERR_KEY_SOURCE_UNAVAILABLE', 'Key source unavailable', { reason: 'get_key_failed' }, { cause })
+      }
+      if (input === undefined || input === null) return []
+      let key: KeyObject | CryptoKeyLike
+      try {
+        key = toKey(input, header.alg!)
+      } catch (cause) {
+        throw new GuardError('ERR_JWKS_NO_MATCHING_KEY', 'No matching key', { reason: 'get_key_unusable' }, { cause })
+      }
+      return fitsAlg(key, header.alg!) ? [key] : []
+    },
+    warm: async () => {},
+    reload: async () => {},
+    kids: () => [],
+  }
+}
+
+/** Builds the one key source the options name; throws a TypeError naming the option otherwise. */
+export function createKeyResolver(options: GuardOptions<unknown>, settings: RemoteSettings, emit: EventSink | undefined): KeyResolver {
+  const given = KEY_SOURCES.filter((name) => options[name] !== undefined)
+  if (given.length > 1)
+    throw new TypeError(`jwtguard: options ${given.map((g) => `"${g}"`).join(' and ')} are exclusive: give one key source`)
+  switch (given[0]) {
+    case 'publicKey':
+      return staticResolver(importPublicKey(options.publicKey, 'publicKey'), false)
+    case 'secret':
+      return staticResolver(importSecret(options.secret, 'secret'), true)
+    case 'jwks':
+      return localSetResolver(options.jwks!, emit)
+    case 'getKey':
+      if (typeof options.getKey !== 'function') throw new TypeError('jwtguard: option "getKey" must be a function')
+      return getKeyResolver(options.getKey)
+    case 'jwksUri':
+      return remoteResolver(options.jwksUri, settings, emit)
+    default:
+      if (options.issuer === undefined) {
+        throw new TypeError('jwtguard: no key source: give "issuer" (for discovery), "jwksUri", "jwks", "publicKey", "secret" or "getKey"')
+      }
+      return remoteResolver(undefined, settings, emit)
+  }
+}

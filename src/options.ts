@@ -1,0 +1,94 @@
+import type { KeyObject, webcrypto } from 'node:crypto'
+import type { JSONWebKeySet, JWK, JWSHeaderParameters } from 'jose'
+import type { TokenSource } from './intake/request.js'
+import type { GuardEvent } from './events.js'
+import type { ClaimReader } from './authz/grants.js'
+import type { StandardSchemaV1 } from './claims/schema.js'
+import type { AuthInfo, DefaultClaims } from './types.js'
+
+/** A WebCrypto key (Node's `webcrypto.CryptoKey`). */
+export type CryptoKeyLike = webcrypto.CryptoKey
+
+/** A verification key as `getKey` may return it. */
+export type KeyInput = CryptoKeyLike | KeyObject | JWK | Uint8Array | string
+
+/** JWS algorithms jwtguard can verify. `none` is not one of them. */
+export type JwsAlgorithm =
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA'
+  | 'Ed25519'
+  | 'HS256'
+  | 'HS384'
+  | 'HS512'
+
+/** Remote key-set cache settings, in milliseconds (the names jose uses). */
+export interface JwksCacheOptions {
+  /** How long a fetched key set is fresh. Default 10 min. */
+  cacheMaxAge?: number
+  /** Minimum time between two fetches caused by an unknown `kid` or a failure. Default 30 s. */
+  cooldownDuration?: number
+  /** Timeout of one JWKS or discovery request. Default 5 s. */
+  timeoutDuration?: number
+  /** How long keys already held keep verifying after a refresh fails. Default 10 min. */
+  staleIfError?: number
+  /** Cap on one response body, counted after decompression, in bytes. Default 512 KiB. */
+  maxResponseSize?: number
+}
+
+export interface GuardOptions<C = DefaultClaims> {
+  /**
+   * Allowed `iss` value(s), compared exactly. Required for remote keys; with no
+   * other key source the issuer is used for OIDC / RFC 8414 discovery.
+   */
+  issuer?: string | string[]
+  /** Accepted audience(s); the token's `aud` must contain one. Required. */
+  audience: string | string[]
+  /** Remote JWKS URL (`https:`, or `http:` on a loopback host). Skips discovery. */
+  jwksUri?: string
+  /** A local JSON Web Key Set (public keys). */
+  jwks?: JSONWebKeySet
+  /** One public key: PEM (SPKI or certificate), JWK or `KeyObject`. Imported once. */
+  publicKey?: string | JWK | KeyObject | CryptoKeyLike
+  /** Shared secret for HS256/384/512; at least as long as the hash output. */
+  secret?: string | Uint8Array | KeyObject
+  /** Keys from anywhere (a KMS, a database). Return `undefined` when no key matches. */
+  getKey?: (protectedHeader: JWSHeaderParameters, token: string) => KeyInput | undefined | Promise<KeyInput | undefined>
+  /** Allow-list of JWS algorithms. Default: inferred from the key source. */
+  algorithms?: JwsAlgorithm[]
+  /** Required `typ` header, e.g. `'at+jwt'` (RFC 9068). Compared case-insensitively, `application/` optional. */
+  typ?: string
+  /** Allowed clock skew for `exp`, `nbf`, `iat`: seconds or `'30s'`, `'2m'`. Default 5 s. */
+  clockTolerance?: number | string
+  /** Maximum age of a token (`now - iat`): seconds or `'1h'`. Requires `iat`. Default: no limit. */
+  maxTokenAge?: number | string
+  /** Claims that must be present (`exp` always is). */
+  requiredClaims?: string[]
+  /** Standard Schema validator (zod, valibot, arktype …) for the payload; its output types `payload`. */
+  claimsSchema?: StandardSchemaV1<unknown, C>
+  /** Default `true`. `false` lets requests without a token through with no `auth`; a bad token is still refused. */
+  authRequired?: boolean
+  /** Where tokens come from. Default `'header'` (`Authorization: Bearer`). An array is tried in order. */
+  tokenFrom?: TokenSource | TokenSource[]
+  /** Extra revocation check, run on every request (cache hits too). */
+  isRevoked?: (auth: AuthInfo<C>) => boolean | Promise<boolean>
+  /** Claim path(s) or a function granting scopes. Default `['scope', 'scp']`. */
+  scopeClaim?: ClaimReader
+  /** Claim path(s) or a function granting roles. Default `'roles'`. */
+  rolesClaim?: ClaimReader
+  /** `realm` of the `WWW-Authenticate` challenge. Default `'api'`. */
+  realm?: string
+  /** Observability hook. Never receives a token. Errors it throws are ignored. */
+  onEvent?: (event: GuardEvent) => void
+  /** Remote key-set cache settings. */
+  jwksCache?: JwksCacheOptions
+  /** Largest token accepted, in bytes. Default 8 KiB. */
+  maxTokenLength?: number
+}
