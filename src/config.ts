@@ -4,9 +4,9 @@ import { DEFAULT_REMOTE_SETTINGS, type RemoteSettings } from './keys/remote.js'
 import type { KeyResolver } from './keys/sources.js'
 import { DEFAULT_MAX_TOKEN_LENGTH } from './intake/token.js'
 import type { TokenSource } from './intake/request.js'
-import type { ClaimPolicy } from './claims/validate.js'
+import type { ClaimPolicy, IssuerPolicy } from './claims/validate.js'
 import { parseSeconds } from './claims/time.js'
-import type { GuardOptions, JwsAlgorithm } from './options.js'
+import type { GuardOptions, IssuerOptions, JwsAlgorithm } from './options.js'
 
 const fail = (option: string, message: string): never => {
   throw new TypeError(`jwtguard: option "${option}" ${message}`)
@@ -53,29 +53,66 @@ function remoteSettings(value: GuardOptions<unknown>['jwksCache']): RemoteSettin
 }
 
 export interface ResolvedOptions {
+  /** Claim rules; issuers' algorithm sets are filled in by `finish` once the key source is known. */
   policy: ClaimPolicy
   remote: RemoteSettings
   sources: TokenSource[]
   realm: string
   maxTokenLength: number
-  /** The algorithm allow-list, checked against the key source. */
-  algorithmsFor(keys: KeyResolver): JwsAlgorithm[]
+  /** Checks algorithms against the key source and fills each issuer's set; returns the union. */
+  finish(keys: KeyResolver): JwsAlgorithm[]
+}
+
+interface IssuerEntry {
+  issuer: string
+  jwksUri: string | undefined
+  audiences: string[] | undefined
+  algorithms: JwsAlgorithm[] | undefined
+}
+
+function issuerEntries(value: GuardOptions<unknown>['issuer']): IssuerEntry[] {
+  if (value === undefined) return fail('issuer', 'is required: every token\'s "iss" is checked')
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0) return fail('issuer', 'must be a non-empty string or a non-empty array')
+  const seen = new Set<string>()
+  return list.map((item: string | IssuerOptions, i: number) => {
+    const o: IssuerOptions = typeof item === 'string' ? { issuer: item } : item
+    if (typeof o !== 'object' || o === null || typeof o.issuer !== 'string' || o.issuer === '') {
+      return fail(`issuer[${i}]`, 'must be a non-empty string or { issuer, jwksUri?, audience?, algorithms? }')
+    }
+    if (seen.has(o.issuer)) fail(`issuer[${i}]`, 'repeats an issuer')
+    seen.add(o.issuer)
+    if (o.jwksUri !== undefined) checkRemoteUrl(o.jwksUri, `issuer[${i}].jwksUri`)
+    return {
+      issuer: o.issuer,
+      jwksUri: o.jwksUri,
+      audiences: o.audience === undefined ? undefined : stringList(o.audience, `issuer[${i}].audience`),
+      algorithms: o.algorithms,
+    }
+  })
 }
 
 /** Validates every option except the key source (see `createKeyResolver`). */
 export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('jwtguard: options must be an object')
   const audiences = stringList(options.audience, 'audience')
-  if (options.issuer === undefined) fail('issuer', 'is required: every token\'s "iss" is checked')
-  const issuers = stringList(options.issuer, 'issuer')
-  const remote =
-    options.jwksUri !== undefined || ['jwks', 'publicKey', 'secret', 'getKey'].every((k) => options[k as keyof GuardOptions] === undefined)
+  const entries = issuerEntries(options.issuer)
+  const local = ['jwks', 'publicKey', 'secret', 'getKey'].some((k) => options[k as keyof GuardOptions] !== undefined)
   if (options.jwksUri !== undefined) {
     if (typeof options.jwksUri !== 'string') fail('jwksUri', 'must be a URL string')
     checkRemoteUrl(options.jwksUri, 'jwksUri')
-  } else if (remote) {
-    for (const issuer of issuers) checkRemoteUrl(issuer, 'issuer')
+  } else if (!local) {
+    // Discovery: the issuer itself is fetched from, so it must be a URL we may fetch.
+    entries.forEach((e, i) => e.jwksUri ?? checkRemoteUrl(e.issuer, entries.length === 1 ? 'issuer' : `issuer[${i}]`))
   }
+  if (local && entries.some((e) => e.jwksUri !== undefined))
+    fail('issuer', 'entries may set "jwksUri" only when the guard uses remote keys')
+  const issuers = new Map<string, IssuerPolicy>(
+    entries.map((e) => [
+      e.issuer,
+      { issuer: e.issuer, audiences: new Set(e.audiences ?? audiences), algorithms: new Set<string>(), jwksUri: e.jwksUri },
+    ]),
+  )
   const requiredClaims = options.requiredClaims === undefined ? [] : stringList(options.requiredClaims, 'requiredClaims')
   if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) fail('typ', 'must be a non-empty string')
   if (options.authRequired !== undefined && typeof options.authRequired !== 'boolean') fail('authRequired', 'must be a boolean')
@@ -92,8 +129,7 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
 
   return {
     policy: {
-      issuers: new Set(issuers),
-      audiences: new Set(audiences),
+      issuers,
       clockTolerance: options.clockTolerance === undefined ? 5 : parseSeconds(options.clockTolerance, 'clockTolerance'),
       maxTokenAge: options.maxTokenAge === undefined ? undefined : parseSeconds(options.maxTokenAge, 'maxTokenAge'),
       requiredClaims,
@@ -102,7 +138,18 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
     sources: tokenSources(options.tokenFrom),
     realm,
     maxTokenLength,
-    algorithmsFor: (keys) => algorithms(options, keys),
+    finish(keys: KeyResolver) {
+      const all = new Set<JwsAlgorithm>()
+      entries.forEach((e, i) => {
+        const own = algorithms(options, keys, e.algorithms ?? options.algorithms, e.algorithms ? `issuer[${i}].algorithms` : 'algorithms')
+        const policy = issuers.get(e.issuer)!
+        for (const alg of own) {
+          policy.algorithms.add(alg)
+          all.add(alg)
+        }
+      })
+      return [...all]
+    },
   }
 }
 
@@ -114,8 +161,12 @@ function secretLength(options: GuardOptions<unknown>): number | undefined {
   return undefined
 }
 
-function algorithms(options: GuardOptions<unknown>, keys: KeyResolver): JwsAlgorithm[] {
-  const given = options.algorithms
+function algorithms(
+  options: GuardOptions<unknown>,
+  keys: KeyResolver,
+  given: readonly JwsAlgorithm[] | undefined,
+  option: string,
+): JwsAlgorithm[] {
   const secretBytes = secretLength(options)
   if (given === undefined) {
     if (keys.isSymmetric) {
@@ -125,18 +176,17 @@ function algorithms(options: GuardOptions<unknown>, keys: KeyResolver): JwsAlgor
     }
     return [...(keys.inferredAlgorithms ?? ASYMMETRIC_ALGORITHMS)] as JwsAlgorithm[]
   }
-  if (!Array.isArray(given) || given.length === 0) return fail('algorithms', 'must be a non-empty array')
+  if (!Array.isArray(given) || given.length === 0) return fail(option, 'must be a non-empty array')
   for (const alg of given) {
-    if (typeof alg === 'string' && alg.toLowerCase() === 'none')
-      fail('algorithms', 'must not contain "none": unsigned tokens are never accepted')
-    if (!ALL_ALGORITHMS.has(alg)) fail('algorithms', `contains an unsupported algorithm "${String(alg)}"`)
+    if (typeof alg === 'string' && alg.toLowerCase() === 'none') fail(option, 'must not contain "none": unsigned tokens are never accepted')
+    if (!ALL_ALGORITHMS.has(alg)) fail(option, `contains an unsupported algorithm "${String(alg)}"`)
   }
   const hmac = given.filter(isHmac)
-  if (hmac.length > 0 && hmac.length < given.length) fail('algorithms', 'must not mix HMAC (HS*) and public-key algorithms')
+  if (hmac.length > 0 && hmac.length < given.length) fail(option, 'must not mix HMAC (HS*) and public-key algorithms')
   if (hmac.length > 0 && !keys.isSymmetric && options.getKey === undefined) {
-    fail('algorithms', 'has HMAC algorithms but the key source is a public key: that is algorithm confusion')
+    fail(option, 'has HMAC algorithms but the key source is a public key: that is algorithm confusion')
   }
-  if (hmac.length === 0 && keys.isSymmetric) fail('algorithms', 'has public-key algorithms but the key source is a "secret"')
+  if (hmac.length === 0 && keys.isSymmetric) fail(option, 'has public-key algorithms but the key source is a "secret"')
   if (keys.isSymmetric) {
     for (const alg of hmac) {
       if ((secretBytes ?? 0) < HMAC_MIN_BYTES[alg]!) fail('secret', `is ${secretBytes} bytes: ${alg} needs at least ${HMAC_MIN_BYTES[alg]}`)
@@ -144,7 +194,7 @@ function algorithms(options: GuardOptions<unknown>, keys: KeyResolver): JwsAlgor
   }
   if (keys.inferredAlgorithms) {
     const unusable = given.filter((a) => !keys.inferredAlgorithms!.includes(a))
-    if (unusable.length > 0) fail('algorithms', `contains ${unusable.join(', ')}, which the "publicKey" cannot verify`)
+    if (unusable.length > 0) fail(option, `contains ${unusable.join(', ')}, which the "publicKey" cannot verify`)
   }
   return [...given]
 }

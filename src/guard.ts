@@ -32,7 +32,7 @@ export interface Guard<C = DefaultClaims> {
   /** Forces a refetch of remote keys (e.g. after the IdP announced a rotation). */
   reload(): Promise<void>
   /** The options after defaults, for diagnostics. */
-  readonly settings: Readonly<{ issuers: readonly string[]; audiences: readonly string[]; algorithms: readonly string[]; realm: string }>
+  readonly settings: Readonly<{ issuers: readonly string[]; algorithms: readonly string[]; realm: string }>
 }
 
 interface Built<C> {
@@ -59,7 +59,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
   const emit = eventSink(options?.onEvent)
   const resolved = resolveOptions(options as GuardOptions<unknown>)
   const keys = createKeyResolver(options as GuardOptions<unknown>, resolved.remote, emit)
-  const algorithms = resolved.algorithmsFor(keys)
+  const algorithms = resolved.finish(keys)
   const variables = {}
   const b: Built<C> = {
     policy: resolved.policy,
@@ -76,7 +76,8 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     emit,
     options,
   }
-  const issuers = [...resolved.policy.issuers]
+  const issuerPolicies = [...resolved.policy.issuers.values()]
+  const issuers = issuerPolicies.map((i) => i.issuer)
 
   const reject = (err: unknown): never => {
     const error = withChallenge(asGuardError(err), b.challenge)
@@ -119,9 +120,9 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
       }
     },
     toHttpError: (err) => withChallenge(asGuardError(err), b.challenge),
-    ready: () => keys.warm(issuers),
-    reload: () => keys.reload(issuers),
-    settings: { issuers, audiences: [...resolved.policy.audiences], algorithms, realm: resolved.realm },
+    ready: () => keys.warm(issuerPolicies),
+    reload: () => keys.reload(issuerPolicies),
+    settings: { issuers, algorithms, realm: resolved.realm },
   }
 }
 
@@ -140,6 +141,7 @@ async function verifyToken<C>(b: Built<C>, token: string): Promise<AuthInfo<C>> 
   const payload = parsed.payload!
   // The unverified `iss` only picks whose keys to try; nothing is fetched for an issuer outside the list.
   const issuer = checkIssuer(payload, b.policy.issuers)
+  if (!issuer.algorithms.has(alg)) throw new GuardError('ERR_JWT_ALG_NOT_ALLOWED', 'Algorithm not allowed', { reason: 'alg' })
   const candidates = await b.keys.resolve(header, issuer, token)
   if (candidates.length === 0) throw new GuardError('ERR_JWKS_NO_MATCHING_KEY', 'No matching key', { reason: 'no_key' })
   await verifySignature(token, alg, candidates)

@@ -43,12 +43,25 @@ export interface JwksCacheOptions {
   maxResponseSize?: number
 }
 
+/** One allowed issuer with settings of its own (multi-tenant APIs). */
+export interface IssuerOptions {
+  /** The exact `iss` value. */
+  issuer: string
+  /** This issuer's JWKS URL; default: the guard's `jwksUri`, or discovery from `issuer`. */
+  jwksUri?: string
+  /** Audiences accepted for this issuer's tokens; default: the guard's `audience`. */
+  audience?: string | string[]
+  /** Algorithms accepted for this issuer's tokens; default: the guard's `algorithms`. */
+  algorithms?: JwsAlgorithm[]
+}
+
 export interface GuardOptions<C = DefaultClaims> {
   /**
-   * Allowed `iss` value(s), compared exactly. Required for remote keys; with no
-   * other key source the issuer is used for OIDC / RFC 8414 discovery.
+   * Allowed `iss` value(s), compared exactly (case-sensitive, no trailing-slash
+   * leniency). Required. With no other key source each issuer is used for OIDC /
+   * RFC 8414 discovery. Entries may be objects with per-issuer overrides.
    */
-  issuer?: string | string[]
+  issuer?: string | readonly (string | IssuerOptions)[]
   /** Accepted audience(s); the token's `aud` must contain one. Required. */
   audience: string | string[]
   /** Remote JWKS URL (`https:`, or `http:` on a loopback host). Skips discovery. */

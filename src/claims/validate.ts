@@ -1,9 +1,18 @@
 import { GuardError } from '../errors.js'
 
+/** What one allowed issuer's tokens must satisfy. */
+export interface IssuerPolicy {
+  issuer: string
+  audiences: ReadonlySet<string>
+  /** Filled once at construction, when the key source is known. */
+  algorithms: Set<string>
+  /** Overrides the guard's key source for this issuer. */
+  jwksUri: string | undefined
+}
+
 /** Claim rules fixed at construction. */
 export interface ClaimPolicy {
-  issuers: ReadonlySet<string>
-  audiences: ReadonlySet<string>
+  issuers: ReadonlyMap<string, IssuerPolicy>
   /** Seconds. */
   clockTolerance: number
   /** Seconds, or undefined for no limit. */
@@ -32,21 +41,20 @@ function has(payload: Record<string, unknown>, claim: string): boolean {
 }
 
 /** Checks `iss` alone: used before any network call to refuse issuers outside the list. */
-export function checkIssuer(payload: Record<string, unknown>, issuers: ReadonlySet<string>): string {
+export function checkIssuer(payload: Record<string, unknown>, issuers: ReadonlyMap<string, IssuerPolicy>): IssuerPolicy {
   const iss = payload.iss
-  if (typeof iss !== 'string' || !issuers.has(iss)) {
-    throw new GuardError('ERR_JWT_ISSUER_INVALID', 'Unexpected token issuer', { claim: 'iss', reason: 'check_failed' })
-  }
-  return iss
+  const found = typeof iss === 'string' ? issuers.get(iss) : undefined
+  if (!found) throw new GuardError('ERR_JWT_ISSUER_INVALID', 'Unexpected token issuer', { claim: 'iss', reason: 'check_failed' })
+  return found
 }
 
 /** Every claim rule that holds whatever the options: run after the signature is verified. */
 export function validateClaims(payload: Record<string, unknown>, policy: ClaimPolicy, now: number): void {
-  checkIssuer(payload, policy.issuers)
+  const issuer = checkIssuer(payload, policy.issuers)
 
   const aud = payload.aud
   const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : undefined
-  if (!audiences || !audiences.some((a) => typeof a === 'string' && policy.audiences.has(a))) {
+  if (!audiences || !audiences.some((a) => typeof a === 'string' && issuer.audiences.has(a))) {
     throw new GuardError('ERR_JWT_AUDIENCE_INVALID', 'Unexpected token audience', { claim: 'aud', reason: 'check_failed' })
   }
 

@@ -75,6 +75,11 @@ export class RemoteKeySet {
     return this.keys?.kids() ?? []
   }
 
+  /** Makes sure usable keys are held (fetching if needed); rejects with the 503-class error otherwise. */
+  warm(): Promise<void> {
+    return this.ensureUsable()
+  }
+
   /** Fetches now unless a fetch is already running; resolves when keys are held. */
   async reload(): Promise<void> {
     await this.refresh()

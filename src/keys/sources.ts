@@ -3,6 +3,7 @@ import type { JSONWebKeySet, JWK, JWSHeaderParameters } from 'jose'
 import { LRUCache } from 'lru-cache'
 import { GuardError } from '../errors.js'
 import type { EventSink } from '../events.js'
+import type { IssuerPolicy } from '../claims/validate.js'
 import type { CryptoKeyLike, GuardOptions, KeyInput } from '../options.js'
 import { algorithmsForKeyShape, keyShapeFor } from './algorithms.js'
 import { KeySet, unusableReason } from './jwk.js'
@@ -12,19 +13,19 @@ import { RemoteKeySet, type RemoteSettings } from './remote.js'
 export type VerifyKey = KeyObject | CryptoKeyLike
 
 /**
- * Finds the keys that may verify a token. `issuer` is the token's `iss`,
- * already checked against the allow-list.
+ * Finds the keys that may verify a token. `issuer` is the allowed issuer the
+ * token's (unverified) `iss` named: it only selects whose keys to try.
  */
 export interface KeyResolver {
   /** Algorithms this source can verify with, when it knows (used for defaults). */
   readonly inferredAlgorithms: readonly string[] | undefined
   readonly isSymmetric: boolean
-  resolve(header: JWSHeaderParameters, issuer: string, token: string): VerifyKey[] | Promise<VerifyKey[]>
+  resolve(header: JWSHeaderParameters, issuer: IssuerPolicy, token: string): VerifyKey[] | Promise<VerifyKey[]>
   /** Loads remote keys now (for `guard.ready()`); no-op for local sources. */
-  warm(issuers: readonly string[]): Promise<void>
+  warm(issuers: readonly IssuerPolicy[]): Promise<void>
   /** Forces a refetch of remote keys. */
-  reload(issuers: readonly string[]): Promise<void>
-  kids(issuer: string): string[]
+  reload(issuers: readonly IssuerPolicy[]): Promise<void>
+  kids(issuer: IssuerPolicy): string[]
 }
 
 const KEY_SOURCES = ['jwksUri', 'jwks', 'publicKey', 'secret', 'getKey'] as const
@@ -112,17 +113,18 @@ function localSetResolver(jwks: JSONWebKeySet, emit: EventSink | undefined): Key
   }
 }
 
-/** Maximum number of issuers whose remote key sets are held at once. */
+/** Maximum number of remote key sets (issuers or JWKS URLs) held at once. */
 const MAX_REMOTE_SETS = 1000
 
 function remoteResolver(jwksUri: string | undefined, settings: RemoteSettings, emit: EventSink | undefined): KeyResolver {
-  const shared = jwksUri ? new RemoteKeySet({ jwksUri }, settings, emit) : undefined
-  // One discovered set per issuer, bounded: a key of issuer B never verifies a token of issuer A.
-  const perIssuer = new LRUCache<string, RemoteKeySet>({ max: MAX_REMOTE_SETS })
-  const setFor = (issuer: string): RemoteKeySet => {
-    if (shared) return shared
-    let set = perIssuer.get(issuer)
-    if (!set) perIssuer.set(issuer, (set = new RemoteKeySet({ issuer }, settings, emit)))
+  // One set per JWKS URL or discovered issuer, bounded: a key of issuer B never verifies a token of issuer A
+  // unless both were configured with the same JWKS.
+  const sets = new LRUCache<string, RemoteKeySet>({ max: MAX_REMOTE_SETS })
+  const setFor = (issuer: IssuerPolicy): RemoteKeySet => {
+    const uri = issuer.jwksUri ?? jwksUri
+    const label = uri ?? issuer.issuer
+    let set = sets.get(label)
+    if (!set) sets.set(label, (set = new RemoteKeySet(uri ? { jwksUri: uri } : { issuer: issuer.issuer }, settings, emit)))
     return set
   }
   return {
@@ -130,7 +132,7 @@ function remoteResolver(jwksUri: string | undefined, settings: RemoteSettings, e
     isSymmetric: false,
     resolve: (header, issuer) => setFor(issuer).candidates(header.alg!, header.kid),
     warm: async (issuers) => {
-      await Promise.all(issuers.map((i) => setFor(i).candidates('RS256', undefined)))
+      await Promise.all(issuers.map((i) => setFor(i).warm()))
     },
     reload: async (issuers) => {
       await Promise.all(issuers.map((i) => setFor(i).reload()))
