@@ -7,7 +7,9 @@ import { GuardError } from './errors.js'
 import { eventSink, type EventSink } from './events.js'
 import { asGuardError, withChallenge, type ChallengeSettings } from './http/challenge.js'
 import { extractToken, type GuardRequest, type TokenSource } from './intake/request.js'
-import { parseToken } from './intake/token.js'
+import { parseToken, type ParsedToken } from './intake/token.js'
+import { checkReplicatedClaims, decryptToken, type DecryptionPolicy } from './jwe/decrypt.js'
+import { decryptionPolicy } from './jwe/policy.js'
 import { createKeyResolver, type KeyResolver } from './keys/sources.js'
 import { resolveOptions } from './config.js'
 import type { GuardOptions } from './options.js'
@@ -48,6 +50,7 @@ interface Built<C> {
   roles: GrantReader
   challenge: ChallengeSettings
   emit: EventSink | undefined
+  decryption: DecryptionPolicy | undefined
   options: GuardOptions<C>
 }
 
@@ -74,6 +77,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     roles: compileReader(options.rolesClaim ?? 'roles', variables, 'rolesClaim'),
     challenge: { realm: resolved.realm },
     emit,
+    decryption: options.decryption === undefined ? undefined : decryptionPolicy(options.decryption),
     options,
   }
   const issuerPolicies = [...resolved.policy.issuers.values()]
@@ -129,32 +133,61 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
 async function verifyToken<C>(b: Built<C>, token: string): Promise<AuthInfo<C>> {
   if (typeof token !== 'string') throw new GuardError('ERR_JWT_MALFORMED', 'Malformed token', { reason: 'not_a_string' })
   const parsed = parseToken(token, b.maxTokenLength)
-  if (parsed.encrypted) throw new GuardError('ERR_JWE_NOT_SUPPORTED', 'Encrypted tokens are not accepted', { reason: 'jwe' })
+  if (!parsed.encrypted) {
+    if (b.decryption?.required) throw new GuardError('ERR_JWE_REQUIRED', 'Encrypted token required', { reason: 'plain_jws' })
+    const { header, payload } = await verifyJws(b, parsed)
+    return finish(b, token, header, payload, false)
+  }
+  if (!b.decryption) throw new GuardError('ERR_JWE_NOT_SUPPORTED', 'Encrypted tokens are not accepted', { reason: 'jwe' })
+  const inner = await decryptToken(parsed, b.decryption)
+  let verified: { header: JWSHeaderParameters; payload: Record<string, unknown> }
+  if (inner.kind === 'nested') {
+    const jws = parseToken(inner.jws, b.maxTokenLength)
+    verified = await verifyJws(b, jws)
+  } else {
+    // Unsigned claims (allowed only with symmetric key management): the JWE header stands in for the JWS one.
+    checkTyp(b, parsed.header)
+    validateClaims(inner.payload, b.policy, Math.floor(Date.now() / 1000))
+    verified = { header: parsed.header as JWSHeaderParameters, payload: inner.payload }
+  }
+  checkReplicatedClaims(parsed.header, verified.payload)
+  return finish(b, token, verified.header, verified.payload, true)
+}
+
+function checkTyp<C>(b: Built<C>, header: Record<string, unknown>): void {
+  if (b.typ !== undefined && (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== b.typ)) {
+    throw new GuardError('ERR_JWT_TYP_INVALID', 'Unexpected token type', { reason: 'typ' })
+  }
+}
+
+/** The JWS policy, the same for a plain token and for the inside of a JWE. */
+async function verifyJws<C>(b: Built<C>, parsed: ParsedToken): Promise<{ header: JWSHeaderParameters; payload: Record<string, unknown> }> {
   const header = parsed.header as JWSHeaderParameters
   const alg = header.alg!
   if (!b.algorithms.has(alg)) throw new GuardError('ERR_JWT_ALG_NOT_ALLOWED', 'Algorithm not allowed', { reason: 'alg' })
   if (header.kid !== undefined && typeof header.kid !== 'string')
     throw new GuardError('ERR_JWT_HEADER_INVALID', 'Invalid token header', { reason: 'kid' })
-  if (b.typ !== undefined && (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== b.typ)) {
-    throw new GuardError('ERR_JWT_TYP_INVALID', 'Unexpected token type', { reason: 'typ' })
-  }
+  checkTyp(b, header)
   const payload = parsed.payload!
   // The unverified `iss` only picks whose keys to try; nothing is fetched for an issuer outside the list.
   const issuer = checkIssuer(payload, b.policy.issuers)
   if (!issuer.algorithms.has(alg)) throw new GuardError('ERR_JWT_ALG_NOT_ALLOWED', 'Algorithm not allowed', { reason: 'alg' })
-  const candidates = await b.keys.resolve(header, issuer, token)
+  const candidates = await b.keys.resolve(header, issuer, parsed.raw)
   if (candidates.length === 0) throw new GuardError('ERR_JWKS_NO_MATCHING_KEY', 'No matching key', { reason: 'no_key' })
-  await verifySignature(token, alg, candidates)
+  await verifySignature(parsed.raw, alg, candidates)
   validateClaims(payload, b.policy, Math.floor(Date.now() / 1000))
+  return { header, payload }
+}
+
+async function finish<C>(
+  b: Built<C>,
+  token: string,
+  header: JWSHeaderParameters,
+  payload: Record<string, unknown>,
+  encrypted: boolean,
+): Promise<AuthInfo<C>> {
   const claims = b.options.claimsSchema ? await validateWithSchema(b.options.claimsSchema, payload) : (payload as C)
-  const auth: AuthInfo<C> = {
-    token,
-    header,
-    payload: claims,
-    scopes: b.scopes(payload),
-    roles: b.roles(payload),
-    encrypted: false,
-  }
+  const auth: AuthInfo<C> = { token, header, payload: claims, scopes: b.scopes(payload), roles: b.roles(payload), encrypted }
   if (b.options.isRevoked && (await b.options.isRevoked(auth))) {
     throw new GuardError('ERR_JWT_REVOKED', 'Token revoked', { reason: 'revoked' })
   }

@@ -9,3 +9,5 @@ export type { AuthInfo, Claims, DefaultClaims, RegisteredClaims } from './types.
 export type { GuardRequest, TokenSource } from './intake/request.js'
 export type { GuardEvent } from './events.js'
 export type { StandardSchemaV1 } from './claims/schema.js'
+export type { DecryptionOptions, DecryptionKeyInput, KeyManagementAlgorithm, ContentEncryptionAlgorithm } from './jwe/options.js'
+export type { IssuerOptions } from './options.js'

@@ -5,6 +5,7 @@ import type { GuardEvent } from './events.js'
 import type { ClaimReader } from './authz/grants.js'
 import type { StandardSchemaV1 } from './claims/schema.js'
 import type { AuthInfo, DefaultClaims } from './types.js'
+import type { DecryptionOptions } from './jwe/options.js'
 
 /** A WebCrypto key (Node's `webcrypto.CryptoKey`). */
 export type CryptoKeyLike = webcrypto.CryptoKey
@@ -102,6 +103,8 @@ export interface GuardOptions<C = DefaultClaims> {
   onEvent?: (event: GuardEvent) => void
   /** Remote key-set cache settings. */
   jwksCache?: JwksCacheOptions
+  /** Keys and rules for encrypted (JWE) access tokens; a nested JWT's inner JWS is always verified. */
+  decryption?: DecryptionOptions
   /** Largest token accepted, in bytes. Default 8 KiB. */
   maxTokenLength?: number
 }

@@ -1,4 +1,4 @@
-import { createPublicKey, createSecretKey, KeyObject, webcrypto } from 'node:crypto'
+import { createPublicKey, createSecretKey, KeyObject, type webcrypto } from 'node:crypto'
 import type { JSONWebKeySet, JWK, JWSHeaderParameters } from 'jose'
 import { LRUCache } from 'lru-cache'
 import { GuardError } from '../errors.js'
@@ -56,13 +56,17 @@ function fitsAlg(key: KeyObject | CryptoKeyLike, alg: string): boolean {
   return need !== undefined && need.kty === have.kty && (need.crv === undefined || need.crv === have.crv)
 }
 
+/** `CryptoKey` is not a global constructor on every Node 20 build: recognise it by its tag. */
+export const isCryptoKey = (value: unknown): value is webcrypto.CryptoKey =>
+  typeof value === 'object' && value !== null && (value as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === 'CryptoKey'
+
 /** Imports one public key given as PEM, JWK, KeyObject or CryptoKeyLike. */
 export function importPublicKey(input: unknown, option: string): KeyObject | CryptoKeyLike {
   try {
     if (input instanceof KeyObject) {
       if (input.type === 'private') return createPublicKey(input)
       if (input.type === 'public') return input
-    } else if (input instanceof webcrypto.CryptoKey) {
+    } else if (isCryptoKey(input)) {
       if (input.type === 'public') return input
     } else if (typeof input === 'string') {
       // A private PEM here is a mistake we refuse rather than silently derive from.

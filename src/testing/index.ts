@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID, type webcrypto } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { exportJWK, generateKeyPair, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose'
+import { CompactEncrypt, exportJWK, generateKeyPair, importJWK, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose'
 
 /** Algorithms the test issuer can hold signing keys for. */
 export type TestAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA'
@@ -34,6 +34,21 @@ export interface SignOptions {
   key?: webcrypto.CryptoKey | Uint8Array
 }
 
+export interface EncryptOptions {
+  /** The API's public encryption key (JWK, KeyObject, CryptoKey) or a shared secret (`dir`, `A*KW`). */
+  key: JWK | import('node:crypto').KeyObject | webcrypto.CryptoKey | Uint8Array
+  /** Key management algorithm. Default `'RSA-OAEP-256'`. */
+  alg?: string
+  /** Content encryption. Default `'A256GCM'`. */
+  enc?: string
+  /** `kid` header; default: the JWK's `kid`, if any. */
+  kid?: string
+  /** `cty` header. Default `'JWT'` (a nested token). */
+  cty?: string | null
+  /** More protected-header parameters (e.g. replicated `iss`). */
+  header?: Record<string, unknown>
+}
+
 interface HeldKey {
   kid: string
   alg: TestAlgorithm
@@ -55,6 +70,10 @@ export interface TestIssuer {
   jwks(): JSONWebKeySet
   /** Mints a signed token. `claims` override the defaults; a claim set to `undefined` is left out. */
   sign(claims?: Record<string, unknown>, options?: SignOptions): Promise<string>
+  /** Encrypts a token (or any plaintext) for an API: makes a nested JWT from `sign()`'s output. */
+  encrypt(plaintext: string, options: EncryptOptions): Promise<string>
+  /** `sign()` then `encrypt()`: a nested JWT, as providers that encrypt access tokens issue them. */
+  signEncrypted(claims: Record<string, unknown> | undefined, encrypt: EncryptOptions, sign?: SignOptions): Promise<string>
   /** Adds a fresh key for `alg` that new tokens use; `keepOld: false` also stops publishing the old one. Returns the new kid. */
   rotate(alg?: TestAlgorithm, options?: { keepOld?: boolean }): Promise<string>
   /** Stops publishing a key (tokens signed with it stop verifying once caches refresh). */
@@ -68,6 +87,17 @@ export interface TestIssuer {
 
 /** A custom JWKS response for fault tests: write anything to `res`. */
 export type JwksHandler = (res: import('node:http').ServerResponse, jwks: JSONWebKeySet) => void
+
+async function encryptFor(plaintext: string, opts: EncryptOptions): Promise<string> {
+  const alg = opts.alg ?? 'RSA-OAEP-256'
+  const jwk = !(opts.key instanceof Uint8Array) && typeof opts.key === 'object' && 'kty' in opts.key ? (opts.key as JWK) : undefined
+  const key = jwk ? await importJWK(jwk, alg) : (opts.key as Uint8Array)
+  const header: Record<string, unknown> = { alg, enc: opts.enc ?? 'A256GCM', ...opts.header }
+  const kid = opts.kid ?? jwk?.kid
+  if (kid) header.kid = kid
+  if (opts.cty !== null) header.cty = opts.cty ?? 'JWT'
+  return new CompactEncrypt(new TextEncoder().encode(plaintext)).setProtectedHeader(header as { alg: string; enc: string }).encrypt(key)
+}
 
 const DEFAULT_ALGORITHMS: TestAlgorithm[] = ['RS256', 'ES256', 'EdDSA']
 
@@ -114,6 +144,33 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   })
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`
 
+  async function signToken(claims: Record<string, unknown> = {}, opts: SignOptions = {}): Promise<string> {
+    const alg = opts.alg ?? (current.has('RS256') ? 'RS256' : algorithms[0]!)
+    const hmac = alg.startsWith('HS')
+    const key = hmac ? undefined : current.get(alg as TestAlgorithm)
+    if (!hmac && !key && !opts.key) throw new Error(`test issuer holds no ${alg} key`)
+    const now = Math.floor(Date.now() / 1000)
+    const payload: Record<string, unknown> = {
+      iss: issuer,
+      aud: audience,
+      sub: 'user-123',
+      iat: now,
+      exp: now + (opts.expiresIn ?? 3600),
+      jti: randomUUID(),
+    }
+    for (const [name, value] of Object.entries(claims)) {
+      if (value === undefined) delete payload[name]
+      else payload[name] = value
+    }
+    const header: Record<string, unknown> = { alg, ...opts.header }
+    const kid = opts.kid === undefined ? key?.kid : opts.kid
+    if (kid !== null && kid !== undefined) header.kid = kid
+    if (opts.typ) header.typ = opts.typ
+    return new SignJWT(payload as JWTPayload)
+      .setProtectedHeader(header as { alg: string })
+      .sign(opts.key ?? (hmac ? secret : key!.privateKey))
+  }
+
   return {
     issuer,
     jwksUri: `${issuer}/jwks`,
@@ -121,32 +178,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     secret,
     requests,
     jwks,
-    async sign(claims = {}, opts = {}) {
-      const alg = opts.alg ?? (current.has('RS256') ? 'RS256' : algorithms[0]!)
-      const hmac = alg.startsWith('HS')
-      const key = hmac ? undefined : current.get(alg as TestAlgorithm)
-      if (!hmac && !key && !opts.key) throw new Error(`test issuer holds no ${alg} key`)
-      const now = Math.floor(Date.now() / 1000)
-      const payload: Record<string, unknown> = {
-        iss: issuer,
-        aud: audience,
-        sub: 'user-123',
-        iat: now,
-        exp: now + (opts.expiresIn ?? 3600),
-        jti: randomUUID(),
-      }
-      for (const [name, value] of Object.entries(claims)) {
-        if (value === undefined) delete payload[name]
-        else payload[name] = value
-      }
-      const header: Record<string, unknown> = { alg, ...opts.header }
-      const kid = opts.kid === undefined ? key?.kid : opts.kid
-      if (kid !== null && kid !== undefined) header.kid = kid
-      if (opts.typ) header.typ = opts.typ
-      return new SignJWT(payload as JWTPayload)
-        .setProtectedHeader(header as { alg: string })
-        .sign(opts.key ?? (hmac ? secret : key!.privateKey))
-    },
+    sign: (claims, opts) => signToken(claims, opts),
+    encrypt: (plaintext, opts) => encryptFor(plaintext, opts),
+    signEncrypted: async (claims, encrypt, sign) => encryptFor(await signToken(claims, sign), encrypt),
     async rotate(alg = algorithms[0]!, { keepOld = true } = {}) {
       const next = await makeKey(alg)
       const old = current.get(alg)

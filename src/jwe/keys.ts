@@ -1,0 +1,81 @@
+import { createPrivateKey, createSecretKey, KeyObject } from 'node:crypto'
+import { isCryptoKey } from '../keys/sources.js'
+import type { JWK } from 'jose'
+import type { DecryptionKeyInput, DecryptionOptions } from './options.js'
+
+/** A decryption key imported once at construction. */
+export interface DecryptionKey {
+  kid: string | undefined
+  key: KeyObject
+  /** `rsa`, `ec:<curve>`, `x25519`, or `oct:<bytes>`. */
+  kind: string
+}
+
+const CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' }
+
+function kindOf(key: KeyObject): string {
+  if (key.type === 'secret') return `oct:${key.symmetricKeySize}`
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return 'rsa'
+    case 'ec':
+      return `ec:${CURVES[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 'unknown'}`
+    case 'x25519':
+      return 'x25519'
+    default:
+      return 'unsupported'
+  }
+}
+
+function importOne(input: DecryptionKeyInput, kid: string | undefined, where: string): DecryptionKey {
+  let key: KeyObject
+  try {
+    if (input instanceof KeyObject) key = input
+    else if (isCryptoKey(input)) key = KeyObject.from(input)
+    else if (input instanceof Uint8Array) key = createSecretKey(Buffer.from(input))
+    else if (typeof input === 'string') key = createPrivateKey(input)
+    else if (typeof input === 'object' && input !== null && 'key' in input) return importOne(input.key, input.kid ?? kid, where)
+    else {
+      const jwk = input as JWK
+      kid ??= typeof jwk.kid === 'string' ? jwk.kid : undefined
+      if (jwk.kty === 'oct') key = createSecretKey(Buffer.from(String(jwk.k), 'base64url'))
+      else key = createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
+    }
+  } catch (cause) {
+    throw new TypeError(`jwtguard: option "${where}" is not a usable decryption key (private key, JWK or secret)`, { cause })
+  }
+  if (key.type === 'public') throw new TypeError(`jwtguard: option "${where}" is a public key: decryption needs the private key`)
+  const kind = kindOf(key)
+  if (kind === 'unsupported' || kind === 'ec:unknown') throw new TypeError(`jwtguard: option "${where}" has an unsupported key type`)
+  return { kid, key, kind }
+}
+
+/** Imports `decryption.keys` (one key, a list, or a JWKS) once. */
+export function importDecryptionKeys(keys: DecryptionOptions['keys']): DecryptionKey[] {
+  const list: readonly DecryptionKeyInput[] =
+    typeof keys === 'object' && keys !== null && !Array.isArray(keys) && Array.isArray((keys as { keys?: unknown }).keys)
+      ? ((keys as { keys: JWK[] }).keys as DecryptionKeyInput[])
+      : Array.isArray(keys)
+        ? keys
+        : [keys as DecryptionKeyInput]
+  if (list.length === 0) throw new TypeError('jwtguard: option "decryption.keys" needs at least one key')
+  return list.map((k, i) => importOne(k, undefined, `decryption.keys[${i}]`))
+}
+
+const CEK_BYTES: Record<string, number> = {
+  A128GCM: 16,
+  A192GCM: 24,
+  A256GCM: 32,
+  'A128CBC-HS256': 32,
+  'A192CBC-HS384': 48,
+  'A256CBC-HS512': 64,
+}
+
+/** Whether a key can serve a JWE with this `alg` / `enc` (so a wrong key is never even tried). */
+export function fits(key: DecryptionKey, alg: string, enc: string): boolean {
+  if (alg.startsWith('RSA-OAEP')) return key.kind === 'rsa'
+  if (alg.startsWith('ECDH-ES')) return key.kind.startsWith('ec:') || key.kind === 'x25519'
+  if (alg === 'dir') return key.kind === `oct:${CEK_BYTES[enc]}`
+  const bits = /^A(\d{3})(GCM)?KW$/.exec(alg)
+  return bits !== null && key.kind === `oct:${Number(bits[1]) / 8}`
+}
