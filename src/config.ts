@@ -122,6 +122,14 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
   if (options.claimsSchema !== undefined && typeof options.claimsSchema?.['~standard']?.validate !== 'function') {
     fail('claimsSchema', 'must be a Standard Schema (zod, valibot, arktype …)')
   }
+  if (
+    options.claimVariables !== undefined &&
+    (typeof options.claimVariables !== 'object' ||
+      options.claimVariables === null ||
+      Object.values(options.claimVariables).some((v) => typeof v !== 'string'))
+  ) {
+    fail('claimVariables', 'must be an object of strings')
+  }
   const realm = options.realm ?? 'api'
   if (typeof realm !== 'string' || realm === '') fail('realm', 'must be a non-empty string')
   const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH

@@ -63,7 +63,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
   const resolved = resolveOptions(options as GuardOptions<unknown>)
   const keys = createKeyResolver(options as GuardOptions<unknown>, resolved.remote, emit)
   const algorithms = resolved.finish(keys)
-  const variables = {}
+  const variables = options.claimVariables ?? {}
   const b: Built<C> = {
     policy: resolved.policy,
     algorithms: new Set(algorithms),

@@ -97,6 +97,8 @@ export interface GuardOptions<C = DefaultClaims> {
   scopeClaim?: ClaimReader
   /** Claim path(s) or a function granting roles. Default `'roles'`. */
   rolesClaim?: ClaimReader
+  /** Values for `{name}` segments in `scopeClaim` / `rolesClaim` paths, e.g. `{ clientId: 'orders-api' }`. */
+  claimVariables?: Record<string, string>
   /** `realm` of the `WWW-Authenticate` challenge. Default `'api'`. */
   realm?: string
   /** Observability hook. Never receives a token. Errors it throws are ignored. */

@@ -1,7 +1,7 @@
 import type { JWSHeaderParameters } from 'jose'
 
 /** Registered claims of an access token (RFC 7519 §4.1, RFC 9068 §2.2). */
-export interface RegisteredClaims {
+export interface JwtRegisteredClaims {
   iss?: string
   sub?: string
   aud?: string | string[]
@@ -11,6 +11,10 @@ export interface RegisteredClaims {
   jti?: string
   client_id?: string
   scope?: string
+}
+
+/** Registered claims, and any other claim as `unknown`: the payload type before you declare yours. */
+export interface RegisteredClaims extends JwtRegisteredClaims {
   [claim: string]: unknown
 }
 
@@ -26,8 +30,19 @@ export interface RegisteredClaims {
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface Claims {}
 
-/** The claims type used when no other is given: registered claims plus your augmentation. */
-export type DefaultClaims = RegisteredClaims & Claims
+/**
+ * The claims type used when no other is given. Until `Claims` is augmented, any
+ * claim reads as `unknown`; once it is, the payload is exactly the registered
+ * claims plus yours, so a misspelt claim name does not compile.
+ */
+export type DefaultClaims = [keyof Claims] extends [never] ? RegisteredClaims : JwtRegisteredClaims & Claims
+
+/** The output type of a Standard Schema: `interface Claims extends InferClaims<typeof schema> {}`. */
+export type InferClaims<S> = S extends { readonly '~standard': { readonly types?: infer T } }
+  ? NonNullable<T> extends { readonly output: infer O }
+    ? O
+    : never
+  : never
 
 /** What a verified request carries: `req.auth`, `ctx.state.auth`, `request.auth`. */
 export interface AuthInfo<C = DefaultClaims> {

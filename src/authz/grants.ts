@@ -1,10 +1,16 @@
 /**
- * How scopes or roles are read from claims: a claim name, a dotted path
+ * How scopes or roles are read from claims: a claim name (`cognito:groups`,
+ * `https://example.com/roles` — tried whole first), a dotted path
  * (`realm_access.roles`), a path with `{var}` segments filled from
- * `claimVariables` (`resource_access.{clientId}.roles`), a list of those, or a
- * function of the verified payload.
+ * `claimVariables` (`resource_access.{clientId}.roles`), a path given as an
+ * array of segments inside the list (`[['resource_access', 'orders.api', 'roles']]`,
+ * for keys that contain dots), a list of those, or a function of the verified payload.
+ * Grants from several paths are merged.
  */
-export type ClaimReader = string | readonly string[] | ((payload: Record<string, unknown>) => unknown)
+export type ClaimReader = string | readonly ClaimPath[] | ((payload: Record<string, unknown>) => unknown)
+
+/** One claim location: a name or dotted path, or explicit segments. */
+export type ClaimPath = string | readonly string[]
 
 /** A reader compiled once at construction. */
 export type GrantReader = (payload: Record<string, unknown>) => string[]
@@ -53,14 +59,20 @@ function splitPath(path: string, variables: Readonly<Record<string, string>>, op
 /** Compiles a `ClaimReader` into a function; paths are split once, here. */
 export function compileReader(reader: ClaimReader, variables: Readonly<Record<string, string>>, option: string): GrantReader {
   if (typeof reader === 'function') return (payload) => grantsOf(reader(payload))
-  const paths = (typeof reader === 'string' ? [reader] : reader).map((path) => {
+  // A top-level array is always a list of paths (`['scope', 'scp']`); a path given as segments is wrapped: `[['a.b', 'c']]`.
+  const list: readonly ClaimPath[] = typeof reader === 'string' ? [reader] : (reader as readonly ClaimPath[])
+  if (!Array.isArray(list) || list.length === 0) throw new TypeError(`jwtguard: option "${option}" must name claims`)
+  const paths = list.map((path) => {
+    if (Array.isArray(path) && path.length > 0 && path.every((p) => typeof p === 'string' && p !== '')) {
+      return { whole: '', segments: path as string[] }
+    }
     if (typeof path !== 'string' || path === '') throw new TypeError(`jwtguard: option "${option}" must name claims`)
     return { whole: path, segments: splitPath(path, variables, option) }
   })
   return (payload) => {
     let out: string[] | undefined
     for (const { whole, segments } of paths) {
-      const value = Object.hasOwn(payload, whole) ? payload[whole] : segments.length > 1 ? readPath(payload, segments) : undefined
+      const value = whole !== '' && Object.hasOwn(payload, whole) ? payload[whole] : readPath(payload, segments)
       const grants = grantsOf(value)
       if (grants.length === 0) continue
       if (!out) out = grants.slice()

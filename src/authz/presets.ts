@@ -1,0 +1,36 @@
+import type { ClaimReader } from './grants.js'
+
+/** Where one identity provider puts scopes and roles; spread into the guard options. */
+export interface ClaimPreset {
+  scopeClaim: ClaimReader
+  rolesClaim: ClaimReader
+}
+
+/**
+ * Presets for the common identity providers. Spread one into the options:
+ * `createGuard({ issuer, audience, ...presets.keycloak({ clientId: 'orders-api' }) })`.
+ * Each documents the token shape it reads; see the README for sample tokens.
+ */
+export const presets = {
+  /** Auth0: `scope` (string) and RBAC `permissions` (array) both grant scopes; roles from a namespaced claim you add in an Action. */
+  auth0: (options: { rolesClaim?: string } = {}): ClaimPreset => ({
+    scopeClaim: ['scope', 'permissions'],
+    rolesClaim: options.rolesClaim ?? 'roles',
+  }),
+  /** Okta: `scp` is an array of scopes; `groups` (when the groups claim is configured) are roles. */
+  okta: (): ClaimPreset => ({ scopeClaim: 'scp', rolesClaim: 'groups' }),
+  /** Microsoft Entra ID: `scp` is a space-delimited string (delegated), `roles` an array (app permissions and app roles). */
+  entra: (): ClaimPreset => ({ scopeClaim: 'scp', rolesClaim: 'roles' }),
+  /** Keycloak: `scope` string; realm roles in `realm_access.roles`, client roles in `resource_access.<clientId>.roles`. */
+  keycloak: (options: { clientId?: string } = {}): ClaimPreset => ({
+    scopeClaim: 'scope',
+    rolesClaim:
+      options.clientId === undefined ? 'realm_access.roles' : ['realm_access.roles', ['resource_access', options.clientId, 'roles']],
+  }),
+  /** Amazon Cognito access tokens: `scope` string; user-pool groups in `cognito:groups`. */
+  cognito: (): ClaimPreset => ({ scopeClaim: 'scope', rolesClaim: 'cognito:groups' }),
+  /** RFC 9068 JWT access tokens: `scope`; `roles`, `groups` and `entitlements` (RFC 7643 attributes, §2.2.3.1). */
+  rfc9068: (): ClaimPreset => ({ scopeClaim: 'scope', rolesClaim: ['roles', 'groups', 'entitlements'] }),
+} as const
+
+export type PresetName = keyof typeof presets
