@@ -9,6 +9,7 @@ import {
   type AuthCheck,
   type AuthInfo,
   type ClaimExpectations,
+  type DefaultClaims,
   type Guard,
   type GuardInput,
   type RequireOptions,
@@ -61,8 +62,7 @@ export const requireScopes = (scopes: string | readonly string[], options?: Requ
 export const requireRoles = (roles: string | readonly string[], options?: RequireOptions): RequestHandler =>
   middleware(rolesCheck(roles, options))
 /** 403 unless the claims satisfy the predicate or expected values. */
-export const requireClaims = <C = Record<string, unknown>>(
-  check: Parameters<typeof claimsCheck<C>>[0] | ClaimExpectations,
-): RequestHandler => middleware(claimsCheck(check))
+export const requireClaims = <C = DefaultClaims>(check: Parameters<typeof claimsCheck<C>>[0] | ClaimExpectations): RequestHandler =>
+  middleware(claimsCheck(check))
 
 export { createGuard, GuardError, type AuthInfo, type GuardOptions } from '../src/index.js'

@@ -9,6 +9,7 @@ import {
   type AuthCheck,
   type AuthInfo,
   type ClaimExpectations,
+  type DefaultClaims,
   type Guard,
   type GuardOptions,
   type RequireOptions,
@@ -70,7 +71,7 @@ export const requireScopes = (scopes: string | readonly string[], options?: Requ
 export const requireRoles = (roles: string | readonly string[], options?: RequireOptions): preHandlerAsyncHookHandler =>
   hook(rolesCheck(roles, options))
 /** `preHandler`: 403 unless the claims satisfy the predicate or expected values. */
-export const requireClaims = <C = Record<string, unknown>>(
+export const requireClaims = <C = DefaultClaims>(
   check: Parameters<typeof claimsCheck<C>>[0] | ClaimExpectations,
 ): preHandlerAsyncHookHandler => hook(claimsCheck(check))
 

@@ -63,7 +63,7 @@ export const requireScopes = (scopes: string | readonly string[], options?: Requ
 export const requireRoles = (roles: string | readonly string[], options?: RequireOptions): Middleware =>
   middleware(rolesCheck(roles, options))
 /** 403 unless the claims satisfy the predicate or expected values. */
-export const requireClaims = <C = Record<string, unknown>>(check: Parameters<typeof claimsCheck<C>>[0] | ClaimExpectations): Middleware =>
+export const requireClaims = <C = DefaultClaims>(check: Parameters<typeof claimsCheck<C>>[0] | ClaimExpectations): Middleware =>
   middleware(claimsCheck(check))
 
 export { createGuard, GuardError, type AuthInfo, type GuardOptions } from '../src/index.js'

@@ -116,6 +116,9 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
   const requiredClaims = options.requiredClaims === undefined ? [] : stringList(options.requiredClaims, 'requiredClaims')
   if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) fail('typ', 'must be a non-empty string')
   if (options.authRequired !== undefined && typeof options.authRequired !== 'boolean') fail('authRequired', 'must be a boolean')
+  if (options.revocation !== undefined && typeof options.revocation?.isRevoked !== 'function') {
+    fail('revocation', 'must be a store with an isRevoked(auth) method')
+  }
   for (const fn of ['isRevoked', 'onEvent'] as const) {
     if (options[fn] !== undefined && typeof options[fn] !== 'function') fail(fn, 'must be a function')
   }

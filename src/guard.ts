@@ -95,7 +95,9 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
 
   const verify = async (token: string): Promise<AuthInfo<C>> => {
     try {
-      return await verifyToken(b, token)
+      const auth = await verifyToken(b, token)
+      await checkRevocation(b, auth)
+      return auth
     } catch (err) {
       return reject(err)
     }
@@ -187,9 +189,21 @@ async function finish<C>(
   encrypted: boolean,
 ): Promise<AuthInfo<C>> {
   const claims = b.options.claimsSchema ? await validateWithSchema(b.options.claimsSchema, payload) : (payload as C)
-  const auth: AuthInfo<C> = { token, header, payload: claims, scopes: b.scopes(payload), roles: b.roles(payload), encrypted }
-  if (b.options.isRevoked && (await b.options.isRevoked(auth))) {
-    throw new GuardError('ERR_JWT_REVOKED', 'Token revoked', { reason: 'revoked' })
+  return { token, header, payload: claims, scopes: b.scopes(payload), roles: b.roles(payload), encrypted }
+}
+
+/** Runs on every request, cached token or not: a revocation takes effect at once. */
+async function checkRevocation<C>(b: Built<C>, auth: AuthInfo<C>): Promise<void> {
+  const { isRevoked, revocation } = b.options
+  let revoked: boolean
+  try {
+    revoked =
+      (isRevoked !== undefined && (await isRevoked(auth)) === true) ||
+      (revocation !== undefined && (await revocation.isRevoked(auth as AuthInfo<unknown>, { emit: b.emit })) === true)
+  } catch (err) {
+    if (err instanceof GuardError) throw err
+    b.emit?.({ type: 'revocation_unavailable', reason: 'check_threw', failOpen: false })
+    throw new GuardError('ERR_REVOCATION_UNAVAILABLE', 'Revocation service unavailable', { reason: 'check_threw' }, { cause: err })
   }
-  return auth
+  if (revoked) throw new GuardError('ERR_JWT_REVOKED', 'Token revoked', { reason: 'revoked' })
 }

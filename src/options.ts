@@ -6,6 +6,7 @@ import type { ClaimReader } from './authz/grants.js'
 import type { StandardSchemaV1 } from './claims/schema.js'
 import type { AuthInfo, DefaultClaims } from './types.js'
 import type { DecryptionOptions } from './jwe/options.js'
+import type { RevocationStore } from './revocation/store.js'
 
 /** A WebCrypto key (Node's `webcrypto.CryptoKey`). */
 export type CryptoKeyLike = webcrypto.CryptoKey
@@ -62,7 +63,7 @@ export interface GuardOptions<C = DefaultClaims> {
    * leniency). Required. With no other key source each issuer is used for OIDC /
    * RFC 8414 discovery. Entries may be objects with per-issuer overrides.
    */
-  issuer?: string | readonly (string | IssuerOptions)[]
+  issuer: string | readonly (string | IssuerOptions)[]
   /** Accepted audience(s); the token's `aud` must contain one. Required. */
   audience: string | string[]
   /** Remote JWKS URL (`https:`, or `http:` on a loopback host). Skips discovery. */
@@ -91,8 +92,10 @@ export interface GuardOptions<C = DefaultClaims> {
   authRequired?: boolean
   /** Where tokens come from. Default `'header'` (`Authorization: Bearer`). An array is tried in order. */
   tokenFrom?: TokenSource | TokenSource[]
-  /** Extra revocation check, run on every request (cache hits too). */
+  /** Revocation check, run on every request (cache hits too). Throwing answers 503 `ERR_REVOCATION_UNAVAILABLE`. */
   isRevoked?: (auth: AuthInfo<C>) => boolean | Promise<boolean>
+  /** A revocation store (`memoryRevocationStore()`, `redisRevocationStore()` or any `{ isRevoked(auth) }`), asked on every request. */
+  revocation?: RevocationStore
   /** Claim path(s) or a function granting scopes. Default `['scope', 'scp']`. */
   scopeClaim?: ClaimReader
   /** Claim path(s) or a function granting roles. Default `'roles'`. */

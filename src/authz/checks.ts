@@ -1,5 +1,5 @@
 import { GuardError } from '../errors.js'
-import type { AuthInfo } from '../types.js'
+import type { AuthInfo, DefaultClaims } from '../types.js'
 
 /** A per-route check: returns when the request may go on, throws a `GuardError` otherwise. */
 export type AuthCheck = (auth: AuthInfo<unknown> | undefined) => void
@@ -64,9 +64,7 @@ function matches(actual: unknown, expected: ClaimExpectations[string]): boolean 
 }
 
 /** Requires claims to satisfy a predicate or expected values. Failure: 403 `insufficient_scope`. */
-export function requireClaims<C = Record<string, unknown>>(
-  check: ((payload: C, auth: AuthInfo<C>) => boolean) | ClaimExpectations,
-): AuthCheck {
+export function requireClaims<C = DefaultClaims>(check: ((payload: C, auth: AuthInfo<C>) => boolean) | ClaimExpectations): AuthCheck {
   let predicate: (payload: Record<string, unknown>, auth: AuthInfo<unknown>) => boolean
   if (typeof check === 'function') {
     predicate = check as unknown as typeof predicate

@@ -1,0 +1,53 @@
+import { LRUCache } from 'lru-cache'
+import type { AuthInfo } from '../types.js'
+import {
+  checkRevokeArgs,
+  checkStoreOptions,
+  revocationKeys,
+  revokedBySubject,
+  type RevocationStore,
+  type RevocationStoreOptions,
+} from './store.js'
+
+export interface MemoryRevocationStoreOptions extends RevocationStoreOptions {
+  /** Most entries held (revoked `jti`s and subjects, each). Default 100,000. When full, the oldest go first. */
+  max?: number
+}
+
+export interface MemoryRevocationStore extends RevocationStore {
+  /** Refuses the token with this `jti` until `expiresAt` (epoch seconds), when it would have expired anyway. */
+  revoke(jti: string, expiresAt: number): Promise<void>
+  /** Refuses every token of `sub` issued at or before `at` (epoch seconds). */
+  revokeSubject(sub: string, at: number): Promise<void>
+  /** Entries held now: revoked `jti`s and subject cut-offs. */
+  readonly size: { jti: number; subjects: number }
+}
+
+/** A bounded in-process store: right for one instance; use the Redis store for a fleet. */
+export function memoryRevocationStore(options: MemoryRevocationStoreOptions = {}): MemoryRevocationStore {
+  const { subjectTtl, missingJti } = checkStoreOptions(options, 'memoryRevocationStore')
+  const max = options.max ?? 100_000
+  if (!Number.isInteger(max) || max < 1) throw new TypeError('jwtguard: memoryRevocationStore option "max" must be a positive integer')
+  const jtis = new LRUCache<string, true>({ max, ttlAutopurge: false })
+  const subjects = new LRUCache<string, number>({ max, ttl: subjectTtl * 1000 })
+
+  return {
+    async revoke(jti, expiresAt) {
+      checkRevokeArgs(jti, expiresAt, 'revoke(jti, expiresAt)')
+      const ttl = expiresAt * 1000 - Date.now()
+      if (ttl > 0) jtis.set(jti, true, { ttl: Math.ceil(ttl) })
+    },
+    async revokeSubject(sub, at) {
+      checkRevokeArgs(sub, at, 'revokeSubject(sub, at)')
+      subjects.set(sub, Math.max(at, subjects.get(sub) ?? Number.NEGATIVE_INFINITY))
+    },
+    async isRevoked(auth: AuthInfo<unknown>) {
+      const keys = revocationKeys(auth, missingJti)
+      if (keys.jti !== undefined && jtis.has(keys.jti)) return true
+      return keys.sub !== undefined && revokedBySubject(subjects.get(keys.sub), keys.iat)
+    },
+    get size() {
+      return { jti: jtis.size, subjects: subjects.size }
+    },
+  }
+}

@@ -1,0 +1,93 @@
+import { GuardError } from '../errors.js'
+import type { AuthInfo } from '../types.js'
+import {
+  checkRevokeArgs,
+  checkStoreOptions,
+  revocationKeys,
+  revokedBySubject,
+  type RevocationContext,
+  type RevocationStore,
+  type RevocationStoreOptions,
+} from './store.js'
+
+/** The part of a `redis` v5 client this store uses (`createClient()` from the `redis` package). */
+export interface RedisLikeClient {
+  mGet(keys: string[]): Promise<(string | null | unknown)[]>
+  set(key: string, value: string, options?: { expiration?: { type: 'EX' | 'EXAT'; value: number } }): Promise<unknown>
+}
+
+export interface RedisRevocationStoreOptions extends RevocationStoreOptions {
+  client: RedisLikeClient
+  /** Prefix of every key. Default `'jwtguard:'`; keys are `<prefix>jti:<jti>` and `<prefix>sub:<sub>`. */
+  prefix?: string
+  /** Deadline of one Redis call, in ms. Default 200. */
+  timeout?: number
+  /** `true`: when Redis cannot answer, let tokens through (reported via `onEvent`). Default `false`: 503. */
+  failOpen?: boolean
+}
+
+export interface RedisRevocationStore extends RevocationStore {
+  /** Refuses the token with this `jti`, on every instance, until `expiresAt` (epoch seconds). */
+  revoke(jti: string, expiresAt: number): Promise<void>
+  /** Refuses every token of `sub` issued at or before `at` (epoch seconds), on every instance. */
+  revokeSubject(sub: string, at: number): Promise<void>
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), ms)
+  })
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * A revocation store shared by a fleet through Redis: one `MGET` per check
+ * (the `jti` entry and the subject cut-off), entries expiring with the token.
+ */
+export function redisRevocationStore(options: RedisRevocationStoreOptions): RedisRevocationStore {
+  const { subjectTtl, missingJti } = checkStoreOptions(options ?? ({} as RedisRevocationStoreOptions), 'redisRevocationStore')
+  const { client, prefix = 'jwtguard:', timeout = 200, failOpen = false } = options
+  if (typeof client?.mGet !== 'function' || typeof client.set !== 'function') {
+    throw new TypeError('jwtguard: redisRevocationStore option "client" must be a connected `redis` v5 client')
+  }
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new TypeError('jwtguard: redisRevocationStore option "timeout" must be a positive number of ms')
+
+  const unavailable = (cause: unknown): GuardError =>
+    new GuardError(
+      'ERR_REVOCATION_UNAVAILABLE',
+      'Revocation service unavailable',
+      { reason: cause instanceof Error ? cause.message : 'error' },
+      { cause },
+    )
+
+  return {
+    async revoke(jti, expiresAt) {
+      checkRevokeArgs(jti, expiresAt, 'revoke(jti, expiresAt)')
+      if (expiresAt * 1000 <= Date.now()) return
+      await withDeadline(client.set(`${prefix}jti:${jti}`, '1', { expiration: { type: 'EXAT', value: Math.ceil(expiresAt) } }), timeout)
+    },
+    async revokeSubject(sub, at) {
+      checkRevokeArgs(sub, at, 'revokeSubject(sub, at)')
+      await withDeadline(
+        client.set(`${prefix}sub:${sub}`, String(at), { expiration: { type: 'EX', value: Math.ceil(subjectTtl) } }),
+        timeout,
+      )
+    },
+    async isRevoked(auth: AuthInfo<unknown>, context?: RevocationContext) {
+      const keys = revocationKeys(auth, missingJti)
+      let found: unknown[]
+      try {
+        found = await withDeadline(client.mGet([`${prefix}jti:${keys.jti ?? ''}`, `${prefix}sub:${keys.sub ?? ''}`]), timeout)
+      } catch (cause) {
+        context?.emit?.({ type: 'revocation_unavailable', reason: cause instanceof Error ? cause.message : 'error', failOpen })
+        if (failOpen) return false
+        throw unavailable(cause)
+      }
+      if (keys.jti !== undefined && found[0] != null) return true
+      const cutoff = keys.sub !== undefined && typeof found[1] === 'string' ? Number(found[1]) : undefined
+      return revokedBySubject(cutoff, keys.iat)
+    },
+  }
+}

@@ -1,0 +1,68 @@
+import { GuardError } from '../errors.js'
+import type { EventSink } from '../events.js'
+import type { AuthInfo } from '../types.js'
+
+/** What the guard passes to a store besides the token's `AuthInfo`. */
+export interface RevocationContext {
+  /** The guard's event sink, for stores that report outages (`failOpen`). */
+  emit?: EventSink | undefined
+}
+
+/** A revocation store: all a custom store needs is `isRevoked`. */
+export interface RevocationStore {
+  isRevoked(auth: AuthInfo<unknown>, context?: RevocationContext): Promise<boolean>
+}
+
+/** Options shared by the stores jwtguard ships. */
+export interface RevocationStoreOptions {
+  /**
+   * How long a subject cut-off (`revokeSubject`) is kept, in seconds: it must
+   * outlive the longest token lifetime your issuer grants. Default 86,400 (1 day).
+   */
+  subjectTtl?: number
+  /** A token without `jti` cannot be revoked individually: `'refuse'` (default) or `'allow'`. */
+  missingJti?: 'refuse' | 'allow'
+}
+
+/** The keys a shipped store looks up: the `jti`, and `sub` + `iat` for subject cut-offs. Never the raw token. */
+export interface RevocationKeys {
+  jti: string | undefined
+  sub: string | undefined
+  iat: number | undefined
+}
+
+export function revocationKeys(auth: AuthInfo<unknown>, missingJti: 'refuse' | 'allow'): RevocationKeys {
+  const payload = auth.payload as Record<string, unknown>
+  const jti = typeof payload.jti === 'string' && payload.jti !== '' ? payload.jti : undefined
+  if (jti === undefined && missingJti === 'refuse') {
+    throw new GuardError('ERR_JWT_JTI_MISSING', 'Token has no "jti"', { claim: 'jti', reason: 'missing' })
+  }
+  return {
+    jti,
+    sub: typeof payload.sub === 'string' ? payload.sub : undefined,
+    iat: typeof payload.iat === 'number' ? payload.iat : undefined,
+  }
+}
+
+/**
+ * Whether a subject cut-off revokes a token: tokens issued at or before the
+ * cut-off are refused; a token without `iat` cannot prove it is newer.
+ */
+export function revokedBySubject(cutoff: number | undefined, iat: number | undefined): boolean {
+  return cutoff !== undefined && (iat === undefined || iat <= cutoff)
+}
+
+export function checkStoreOptions(options: RevocationStoreOptions, store: string): Required<RevocationStoreOptions> {
+  const subjectTtl = options.subjectTtl ?? 86_400
+  if (!Number.isFinite(subjectTtl) || subjectTtl <= 0)
+    throw new TypeError(`jwtguard: ${store} option "subjectTtl" must be a positive number of seconds`)
+  const missingJti = options.missingJti ?? 'refuse'
+  if (missingJti !== 'refuse' && missingJti !== 'allow')
+    throw new TypeError(`jwtguard: ${store} option "missingJti" must be 'refuse' or 'allow'`)
+  return { subjectTtl, missingJti }
+}
+
+export function checkRevokeArgs(id: unknown, at: unknown, what: string): void {
+  if (typeof id !== 'string' || id === '') throw new TypeError(`jwtguard: ${what} needs a non-empty string`)
+  if (typeof at !== 'number' || !Number.isFinite(at)) throw new TypeError(`jwtguard: ${what} needs epoch seconds`)
+}
