@@ -16,8 +16,6 @@ const run = promisify(execFile)
 const repo = fileURLToPath(new URL('../../', import.meta.url))
 const types = join(repo, 'node_modules/@types')
 
-// Subpaths in `exports` whose feature has not landed: no file behind them yet.
-
 type ExportTarget = string | Record<string, string>
 let tmp: string
 let project: string
