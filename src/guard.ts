@@ -169,6 +169,10 @@ async function verifyJws<C>(b: Built<C>, parsed: ParsedToken): Promise<{ header:
   if (!b.algorithms.has(alg)) throw new GuardError('ERR_JWT_ALG_NOT_ALLOWED', 'Algorithm not allowed', { reason: 'alg' })
   if (header.kid !== undefined && typeof header.kid !== 'string')
     throw new GuardError('ERR_JWT_HEADER_INVALID', 'Invalid token header', { reason: 'kid' })
+  // No JWS extension is understood here: any `crit` must be refused (RFC 7515 §4.1.11), and `b64` (RFC 7797) is never valid in a JWT.
+  if (header.crit !== undefined || header.b64 !== undefined) {
+    throw new GuardError('ERR_JWT_HEADER_INVALID', 'Invalid token header', { reason: 'crit' })
+  }
   checkTyp(b, header)
   const payload = parsed.payload!
   // The unverified `iss` only picks whose keys to try; nothing is fetched for an issuer outside the list.

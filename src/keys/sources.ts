@@ -4,13 +4,13 @@ import { LRUCache } from 'lru-cache'
 import { GuardError } from '../errors.js'
 import type { EventSink } from '../events.js'
 import type { IssuerPolicy } from '../claims/validate.js'
-import type { CryptoKeyLike, GuardOptions, KeyInput } from '../options.js'
-import { algorithmsForKeyShape, keyShapeFor } from './algorithms.js'
+import type { GuardOptions, KeyInput } from '../options.js'
+import { algorithmsForKeyShape, HMAC_MIN_BYTES, keyShapeFor } from './algorithms.js'
 import { KeySet, unusableReason } from './jwk.js'
 import { RemoteKeySet, type RemoteSettings } from './remote.js'
 
-/** A key as the verifier takes it. */
-export type VerifyKey = KeyObject | CryptoKeyLike
+/** A key as the verifier takes it: imported once, reused for every token. */
+export type VerifyKey = KeyObject
 
 /**
  * Finds the keys that may verify a token. `issuer` is the allowed issuer the
@@ -30,27 +30,30 @@ export interface KeyResolver {
 
 const KEY_SOURCES = ['jwksUri', 'jwks', 'publicKey', 'secret', 'getKey'] as const
 
-function shapeOf(key: KeyObject | CryptoKeyLike): { kty: string; crv?: string } {
-  if (key instanceof KeyObject) {
-    const type = key.asymmetricKeyType
-    if (key.type === 'secret') return { kty: 'oct' }
-    if (type === 'rsa' || type === 'rsa-pss') return { kty: 'RSA' }
-    if (type === 'ed25519') return { kty: 'OKP', crv: 'Ed25519' }
-    if (type === 'ec') {
-      const named = key.asymmetricKeyDetails?.namedCurve
-      const crv = named === 'prime256v1' ? 'P-256' : named === 'secp384r1' ? 'P-384' : named === 'secp521r1' ? 'P-521' : named
-      return crv === undefined ? { kty: 'EC' } : { kty: 'EC', crv }
-    }
-    return { kty: String(type) }
+function shapeOf(key: KeyObject): { kty: string; crv?: string } {
+  if (key.type === 'secret') return { kty: 'oct' }
+  const type = key.asymmetricKeyType
+  if (type === 'rsa' || type === 'rsa-pss') return { kty: 'RSA' }
+  if (type === 'ed25519') return { kty: 'OKP', crv: 'Ed25519' }
+  if (type === 'ec') {
+    const named = key.asymmetricKeyDetails?.namedCurve
+    const crv = named === 'prime256v1' ? 'P-256' : named === 'secp384r1' ? 'P-384' : named === 'secp521r1' ? 'P-521' : named
+    return crv === undefined ? { kty: 'EC' } : { kty: 'EC', crv }
   }
-  const alg = key.algorithm as { name: string; namedCurve?: string }
-  if (alg.name === 'HMAC') return { kty: 'oct' }
-  if (alg.name === 'ECDSA') return alg.namedCurve ? { kty: 'EC', crv: alg.namedCurve } : { kty: 'EC' }
-  if (alg.name === 'Ed25519') return { kty: 'OKP', crv: 'Ed25519' }
-  return { kty: 'RSA' }
+  return { kty: String(type) }
 }
 
-function fitsAlg(key: KeyObject | CryptoKeyLike, alg: string): boolean {
+/** The same strength rules as for JWKS keys: RSA at least 2048 bits with e = 65537. */
+function checkStrength(key: KeyObject): KeyObject {
+  const details = key.asymmetricKeyDetails
+  if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') {
+    if ((details?.modulusLength ?? 0) < 2048) throw new Error('rsa_too_small')
+    if (details?.publicExponent !== 65537n) throw new Error('rsa_exponent')
+  }
+  return key
+}
+
+function fitsAlg(key: KeyObject, alg: string): boolean {
   const need = keyShapeFor(alg)
   const have = shapeOf(key)
   return need !== undefined && need.kty === have.kty && (need.crv === undefined || need.crv === have.crv)
@@ -60,18 +63,17 @@ function fitsAlg(key: KeyObject | CryptoKeyLike, alg: string): boolean {
 export const isCryptoKey = (value: unknown): value is webcrypto.CryptoKey =>
   typeof value === 'object' && value !== null && (value as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === 'CryptoKey'
 
-/** Imports one public key given as PEM, JWK, KeyObject or CryptoKeyLike. */
-export function importPublicKey(input: unknown, option: string): KeyObject | CryptoKeyLike {
+/** Imports one public key given as PEM, JWK, KeyObject or CryptoKey, as a `KeyObject`. */
+export function importPublicKey(input: unknown, option: string): KeyObject {
   try {
+    if (isCryptoKey(input)) input = KeyObject.from(input)
     if (input instanceof KeyObject) {
-      if (input.type === 'private') return createPublicKey(input)
-      if (input.type === 'public') return input
-    } else if (isCryptoKey(input)) {
-      if (input.type === 'public') return input
+      if (input.type === 'private') return checkStrength(createPublicKey(input))
+      if (input.type === 'public') return checkStrength(input)
     } else if (typeof input === 'string') {
       // A private PEM here is a mistake we refuse rather than silently derive from.
       if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(input)) throw new Error('private')
-      return createPublicKey(input)
+      return checkStrength(createPublicKey(input))
     } else if (typeof input === 'object' && input !== null) {
       const reason = unusableReason(input)
       if (reason) throw new Error(reason)
@@ -80,18 +82,19 @@ export function importPublicKey(input: unknown, option: string): KeyObject | Cry
   } catch (cause) {
     throw new TypeError(`jwtguard: option "${option}" is not a usable public key`, { cause })
   }
-  throw new TypeError(`jwtguard: option "${option}" must be a PEM string, a public JWK, a KeyObject or a CryptoKeyLike`)
+  throw new TypeError(`jwtguard: option "${option}" must be a PEM string, a public JWK, a KeyObject or a CryptoKey`)
 }
 
 /** Imports the HMAC secret; its length is checked against the algorithms by the caller. */
 export function importSecret(input: unknown, option: string): KeyObject {
   if (typeof input === 'string' && input !== '') return createSecretKey(Buffer.from(input, 'utf8'))
   if (input instanceof Uint8Array && input.byteLength > 0) return createSecretKey(Buffer.from(input))
+  if (isCryptoKey(input) && input.type === 'secret') return KeyObject.from(input)
   if (input instanceof KeyObject && input.type === 'secret') return input
   throw new TypeError(`jwtguard: option "${option}" must be a non-empty string, Uint8Array or secret KeyObject`)
 }
 
-function staticResolver(key: KeyObject | CryptoKeyLike, symmetric: boolean): KeyResolver {
+function staticResolver(key: KeyObject, symmetric: boolean): KeyResolver {
   const shape = shapeOf(key)
   return {
     inferredAlgorithms: symmetric ? undefined : algorithmsForKeyShape(shape.kty, shape.crv),
@@ -147,14 +150,15 @@ function remoteResolver(jwksUri: string | undefined, settings: RemoteSettings, e
 
 function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolver {
   // Imports are memoized per returned object, so a getKey that returns a cached JWK costs one import.
-  const imported = new WeakMap<object, KeyObject | CryptoKeyLike>()
-  const toKey = (input: KeyInput, alg: string): KeyObject | CryptoKeyLike => {
+  const imported = new WeakMap<object, KeyObject>()
+  const toKey = (input: KeyInput, alg: string): KeyObject => {
     if (typeof input === 'object' && imported.has(input)) return imported.get(input)!
-    let key: KeyObject | CryptoKeyLike
+    let key: KeyObject
     if (alg.startsWith('HS'))
       key = input instanceof Uint8Array || typeof input === 'string' ? importSecret(input, 'getKey') : (input as KeyObject)
     else if ((input as JWK).kty === 'oct') throw new TypeError('symmetric key for an asymmetric algorithm')
     else key = importPublicKey(input, 'getKey')
+    if (alg.startsWith('HS') && (key.symmetricKeySize ?? 0) < HMAC_MIN_BYTES[alg]!) throw new TypeError('HMAC key shorter than the hash')
     if (typeof input === 'object') imported.set(input, key)
     return key
   }
@@ -169,7 +173,7 @@ function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolve
         throw new GuardError('ERR_KEY_SOURCE_UNAVAILABLE', 'Key source unavailable', { reason: 'get_key_failed' }, { cause })
       }
       if (input === undefined || input === null) return []
-      let key: KeyObject | CryptoKeyLike
+      let key: KeyObject
       try {
         key = toKey(input, header.alg!)
       } catch (cause) {
