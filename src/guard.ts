@@ -12,6 +12,7 @@ import { checkReplicatedClaims, decryptToken, type DecryptionPolicy } from './jw
 import { decryptionPolicy } from './jwe/policy.js'
 import { createKeyResolver, type KeyResolver } from './keys/sources.js'
 import { resolveOptions } from './config.js'
+import { cacheSettings, tokenDigest, VerifiedCache } from './cache.js'
 import type { GuardOptions } from './options.js'
 import type { AuthInfo, DefaultClaims } from './types.js'
 import { verifySignature } from './verify/signature.js'
@@ -51,6 +52,9 @@ interface Built<C> {
   challenge: ChallengeSettings
   emit: EventSink | undefined
   decryption: DecryptionPolicy | undefined
+  cache: VerifiedCache<C> | undefined
+  /** Verifications in progress, by token digest: concurrent requests with one new token share one verification. */
+  inflight: Map<string, Promise<Verified<C>>>
   options: GuardOptions<C>
 }
 
@@ -78,6 +82,8 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     challenge: { realm: resolved.realm },
     emit,
     decryption: options.decryption === undefined ? undefined : decryptionPolicy(options.decryption),
+    cache: ((s) => (s ? new VerifiedCache<C>(s) : undefined))(cacheSettings(options.cache)),
+    inflight: new Map(),
     options,
   }
   const issuerPolicies = [...resolved.policy.issuers.values()]
@@ -95,7 +101,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
 
   const verify = async (token: string): Promise<AuthInfo<C>> => {
     try {
-      const auth = await verifyToken(b, token)
+      const auth = await verifyCached(b, token)
       await checkRevocation(b, auth)
       return auth
     } catch (err) {
@@ -132,8 +138,44 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
   }
 }
 
-async function verifyToken<C>(b: Built<C>, token: string): Promise<AuthInfo<C>> {
+/** The cache, then one shared verification per distinct token in flight, then the full verification. */
+async function verifyCached<C>(b: Built<C>, token: string): Promise<AuthInfo<C>> {
   if (typeof token !== 'string') throw new GuardError('ERR_JWT_MALFORMED', 'Malformed token', { reason: 'not_a_string' })
+  if (token.length > b.maxTokenLength) throw new GuardError('ERR_JWT_TOO_LARGE', 'Token too large', { reason: 'too_large' })
+  const digest = tokenDigest(token)
+  const hit = b.cache?.get(digest, token)
+  if (hit) {
+    b.emit?.({ type: 'cache_hit' })
+    return hit
+  }
+  const running = b.inflight.get(digest)
+  if (running) return { ...(await running).auth }
+  const work = verifyToken(b, token)
+  b.inflight.set(digest, work)
+  try {
+    const { auth, until } = await work
+    b.cache?.set(digest, auth, until)
+    return auth
+  } finally {
+    b.inflight.delete(digest)
+  }
+}
+
+/** A verified token and the epoch ms until which its claims stay acceptable. */
+interface Verified<C> {
+  auth: AuthInfo<C>
+  until: number
+}
+
+/** Epoch ms until which the verified claims stay acceptable: `exp`, and `iat + maxTokenAge`, with the tolerance. */
+function validUntil<C>(b: Built<C>, payload: Record<string, unknown>): number {
+  const { clockTolerance, maxTokenAge } = b.policy
+  let until = (payload.exp as number) + clockTolerance
+  if (maxTokenAge !== undefined) until = Math.min(until, (payload.iat as number) + maxTokenAge + clockTolerance)
+  return until * 1000
+}
+
+async function verifyToken<C>(b: Built<C>, token: string): Promise<Verified<C>> {
   const parsed = parseToken(token, b.maxTokenLength)
   if (!parsed.encrypted) {
     if (b.decryption?.required) throw new GuardError('ERR_JWE_REQUIRED', 'Encrypted token required', { reason: 'plain_jws' })
@@ -191,9 +233,12 @@ async function finish<C>(
   header: JWSHeaderParameters,
   payload: Record<string, unknown>,
   encrypted: boolean,
-): Promise<AuthInfo<C>> {
+): Promise<Verified<C>> {
   const claims = b.options.claimsSchema ? await validateWithSchema(b.options.claimsSchema, payload) : (payload as C)
-  return { token, header, payload: claims, scopes: b.scopes(payload), roles: b.roles(payload), encrypted }
+  return {
+    auth: { token, header, payload: claims, scopes: b.scopes(payload), roles: b.roles(payload), encrypted },
+    until: validUntil(b, payload),
+  }
 }
 
 /** Runs on every request, cached token or not: a revocation takes effect at once. */

@@ -7,6 +7,7 @@ import type { StandardSchemaV1 } from './claims/schema.js'
 import type { AuthInfo, DefaultClaims } from './types.js'
 import type { DecryptionOptions } from './jwe/options.js'
 import type { RevocationStore } from './revocation/store.js'
+import type { CacheOptions } from './cache.js'
 
 /** A WebCrypto key (Node's `webcrypto.CryptoKey`). */
 export type CryptoKeyLike = webcrypto.CryptoKey
@@ -110,6 +111,12 @@ export interface GuardOptions<C = DefaultClaims> {
   jwksCache?: JwksCacheOptions
   /** Keys and rules for encrypted (JWE) access tokens; a nested JWT's inner JWS is always verified. */
   decryption?: DecryptionOptions
+  /**
+   * Verified-token cache: a token seen before is not verified again until
+   * `min(exp, ttl)`. Revocation still runs on every request. Default
+   * `{ max: 10000, ttl: 60 }`; `false` turns it off.
+   */
+  cache?: CacheOptions | false
   /** Largest token accepted, in bytes. Default 8 KiB. */
   maxTokenLength?: number
 }

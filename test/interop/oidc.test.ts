@@ -90,7 +90,8 @@ describe('oidc-provider: signing-key rotation', () => {
     // Only Date is faked (and keeps running): sockets and fetch keep real timers; the jump ages the cached set.
     vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true })
     provider = await startProvider()
-    const { guard, fetches } = guardFor(provider, { jwksCache: { cacheMaxAge: 60_000, cooldownDuration: 60_000 } })
+    // The verified-token cache (its own bound: cache.ttl) is off so the key set alone decides.
+    const { guard, fetches } = guardFor(provider, { cache: false, jwksCache: { cacheMaxAge: 60_000, cooldownDuration: 60_000 } })
     const before = await provider.token()
     await guard.verify(before)
 

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+import type { AuthInfo } from './types.js'
+
+/** Verified-token cache settings. */
+export interface CacheOptions {
+  /** Most tokens held. Default 10,000. */
+  max?: number
+  /**
+   * Longest time a verified token is reused, in seconds (never past its `exp`).
+   * It also bounds how long a token stays accepted after its signing key was
+   * withdrawn from the JWKS. Default 60.
+   */
+  ttl?: number
+}
+
+type Entry<C> = Omit<AuthInfo<C>, 'token'> & { validUntil: number }
+
+/** Digest of the token: the cache never holds tokens themselves. Intake has made the token canonical. */
+export const tokenDigest = (token: string): string => createHash('sha256').update(token, 'latin1').digest('base64url')
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    const proto = Object.getPrototypeOf(value)
+    if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return value
+    Object.freeze(value)
+    for (const v of Object.values(value)) deepFreeze(v)
+  }
+  return value
+}
+
+/**
+ * Holds the final `AuthInfo` of verified tokens (claims frozen, scopes and
+ * roles parsed) until `min(exp, ttl)`, bounded by `max`. Failures are never
+ * cached; revocation and per-request checks run on every hit anyway.
+ */
+export class VerifiedCache<C> {
+  private readonly lru: LRUCache<string, Entry<C>>
+  private readonly ttlMs: number
+
+  constructor(options: Required<CacheOptions>) {
+    this.lru = new LRUCache({ max: options.max })
+    this.ttlMs = options.ttl * 1000
+  }
+
+  get(digest: string, token: string): AuthInfo<C> | undefined {
+    const entry = this.lru.get(digest)
+    if (!entry) return undefined
+    if (Date.now() >= entry.validUntil) {
+      this.lru.delete(digest)
+      return undefined
+    }
+    return { token, header: entry.header, payload: entry.payload, scopes: entry.scopes, roles: entry.roles, encrypted: entry.encrypted }
+  }
+
+  /** `validUntil`: epoch ms after which the token's own claims would refuse it. */
+  set(digest: string, auth: AuthInfo<C>, validUntil: number): void {
+    const until = Math.min(validUntil, Date.now() + this.ttlMs)
+    if (until <= Date.now()) return
+    const { header, payload, scopes, roles, encrypted } = auth
+    this.lru.set(digest, {
+      header: deepFreeze(header),
+      payload: deepFreeze(payload),
+      scopes: deepFreeze(scopes),
+      roles: deepFreeze(roles),
+      encrypted,
+      validUntil: until,
+    })
+  }
+
+  get size(): number {
+    return this.lru.size
+  }
+}
+
+export function cacheSettings(value: CacheOptions | false | undefined): Required<CacheOptions> | undefined {
+  if (value === false) return undefined
+  if (value !== undefined && (typeof value !== 'object' || value === null))
+    throw new TypeError('jwtguard: option "cache" must be { max?, ttl? } or false')
+  const max = value?.max ?? 10_000
+  const ttl = value?.ttl ?? 60
+  if (!Number.isInteger(max) || max < 1) throw new TypeError('jwtguard: option "cache.max" must be a positive integer')
+  if (!Number.isFinite(ttl) || ttl <= 0) throw new TypeError('jwtguard: option "cache.ttl" must be a positive number of seconds')
+  return { max, ttl }
+}
