@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import createHttpError from 'http-errors'
 
 /**
@@ -101,6 +102,12 @@ export class GuardError extends Error {
     this.context = context
     this.challenge = challengeFor[code] ?? (this.status === 401 && code !== 'ERR_JWT_MISSING' ? 'invalid_token' : undefined)
     this.stack = `${this.name} [${code}]: ${message}`
+  }
+
+  /** One line in logs (Express prints every error it handles): code, message, reason. */
+  [inspect.custom](): string {
+    const reason = typeof this.context.reason === 'string' ? ` (${this.context.reason})` : ''
+    return `${this.stack}${reason}`
   }
 }
 

@@ -38,7 +38,7 @@ export interface JwksCacheOptions {
   cacheMaxAge?: number
   /** Minimum time between two fetches caused by an unknown `kid` or a failure. Default 30 s. */
   cooldownDuration?: number
-  /** Timeout of one JWKS or discovery request. Default 5 s. */
+  /** Deadline of one key refresh: discovery and JWKS fetch together. Default 5 s. */
   timeoutDuration?: number
   /** How long keys already held keep verifying after a refresh fails. Default 10 min. */
   staleIfError?: number

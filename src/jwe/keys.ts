@@ -9,6 +9,8 @@ export interface DecryptionKey {
   key: KeyObject
   /** `rsa`, `ec:<curve>`, `x25519`, or `oct:<bytes>`. */
   kind: string
+  /** The JWK's `alg`, if it names one: the key serves only that algorithm (for `dir`, that `enc`). */
+  alg: string | undefined
 }
 
 const CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' }
@@ -29,6 +31,7 @@ function kindOf(key: KeyObject): string {
 
 function importOne(input: DecryptionKeyInput, kid: string | undefined, where: string): DecryptionKey {
   let key: KeyObject
+  let alg: string | undefined
   try {
     if (input instanceof KeyObject) key = input
     else if (isCryptoKey(input)) key = KeyObject.from(input)
@@ -38,6 +41,12 @@ function importOne(input: DecryptionKeyInput, kid: string | undefined, where: st
     else {
       const jwk = input as JWK
       kid ??= typeof jwk.kid === 'string' ? jwk.kid : undefined
+      // A key published for signatures, or restricted to other operations, must not decrypt (RFC 7517 §4.2, §4.3).
+      if (jwk.use !== undefined && jwk.use !== 'enc') throw new Error('use')
+      if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.some((op) => op === 'decrypt' || op === 'unwrapKey'))) {
+        throw new Error('key_ops')
+      }
+      alg = typeof jwk.alg === 'string' ? jwk.alg : undefined
       if (jwk.kty === 'oct') key = createSecretKey(Buffer.from(String(jwk.k), 'base64url'))
       else key = createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
     }
@@ -47,18 +56,24 @@ function importOne(input: DecryptionKeyInput, kid: string | undefined, where: st
   if (key.type === 'public') throw new TypeError(`jwtguard: option "${where}" is a public key: decryption needs the private key`)
   const kind = kindOf(key)
   if (kind === 'unsupported' || kind === 'ec:unknown') throw new TypeError(`jwtguard: option "${where}" has an unsupported key type`)
-  return { kid, key, kind }
+  return { kid, key, kind, alg }
 }
 
-/** Imports `decryption.keys` (one key, a list, or a JWKS) once. */
+const forEncryption = (jwk: JWK): boolean => jwk.use === undefined || jwk.use === 'enc'
+
+/**
+ * Imports `decryption.keys` (one key, a list, or a JWKS) once. From a JWKS,
+ * keys published for signatures are skipped (a full private JWKS may hold
+ * both); a single key or list entry that is not for encryption is an error.
+ */
 export function importDecryptionKeys(keys: DecryptionOptions['keys']): DecryptionKey[] {
-  const list: readonly DecryptionKeyInput[] =
-    typeof keys === 'object' && keys !== null && !Array.isArray(keys) && Array.isArray((keys as { keys?: unknown }).keys)
-      ? ((keys as { keys: JWK[] }).keys as DecryptionKeyInput[])
-      : Array.isArray(keys)
-        ? keys
-        : [keys as DecryptionKeyInput]
-  if (list.length === 0) throw new TypeError('jwtguard: option "decryption.keys" needs at least one key')
+  const isSet = typeof keys === 'object' && keys !== null && !Array.isArray(keys) && Array.isArray((keys as { keys?: unknown }).keys)
+  const list: readonly DecryptionKeyInput[] = isSet
+    ? (keys as { keys: JWK[] }).keys.filter(forEncryption)
+    : Array.isArray(keys)
+      ? keys
+      : [keys as DecryptionKeyInput]
+  if (list.length === 0) throw new TypeError('jwtguard: option "decryption.keys" needs at least one encryption key')
   return list.map((k, i) => importOne(k, undefined, `decryption.keys[${i}]`))
 }
 
@@ -73,6 +88,7 @@ const CEK_BYTES: Record<string, number> = {
 
 /** Whether a key can serve a JWE with this `alg` / `enc` (so a wrong key is never even tried). */
 export function fits(key: DecryptionKey, alg: string, enc: string): boolean {
+  if (key.alg !== undefined && key.alg !== (alg === 'dir' ? enc : alg) && key.alg !== alg) return false
   if (alg.startsWith('RSA-OAEP')) return key.kind === 'rsa'
   if (alg.startsWith('ECDH-ES')) return key.kind.startsWith('ec:') || key.kind === 'x25519'
   if (alg === 'dir') return key.kind === `oct:${CEK_BYTES[enc]}`

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs'
+import ts from 'typescript'
+import { describe, expect, it } from 'vitest'
+import { ERROR_CODES } from '../../src/errors.js'
+
+// Keeps README.md honest: every option and every error code of the source has its row.
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+
+/** Property names of an interface in a source file, read with the TypeScript parser. */
+function interfaceProperties(file: string, name: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8'), ts.ScriptTarget.Latest)
+  const declaration = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === name)
+  if (!declaration) throw new Error(`${file} declares no interface ${name}`)
+  return declaration.members.filter(ts.isPropertySignature).map((m) => m.name.getText(source))
+}
+
+const guardOptions = interfaceProperties('src/options.ts', 'GuardOptions')
+const jwksCacheOptions = interfaceProperties('src/options.ts', 'JwksCacheOptions')
+const decryptionOptions = interfaceProperties('src/jwe/options.ts', 'DecryptionOptions')
+
+/** `true` when a Markdown table row starts with the name in backticks (and, if given, has that second cell). */
+function hasRow(name: string, secondCell?: string): boolean {
+  const second = secondCell === undefined ? '' : ` *${secondCell} *\\|`
+  return new RegExp(`^\\| *\`${name}\` *\\|${second}`, 'm').test(readme)
+}
+
+describe('README.md', () => {
+  it('reads the option interfaces (so the checks below are not vacuous)', () => {
+    expect(guardOptions).toEqual(expect.arrayContaining(['issuer', 'audience', 'jwksUri', 'algorithms', 'authRequired', 'jwksCache']))
+    expect(jwksCacheOptions).toEqual(expect.arrayContaining(['cacheMaxAge', 'cooldownDuration', 'timeoutDuration', 'staleIfError']))
+    expect(decryptionOptions).toEqual(expect.arrayContaining(['keys', 'required']))
+  })
+
+  it.each(guardOptions)('has a row for the option `%s`', (option) => {
+    expect(hasRow(option), `README.md has no table row for \`${option}\``).toBe(true)
+  })
+
+  it.each(jwksCacheOptions)('has a row for the jwksCache member `%s`', (member) => {
+    expect(hasRow(member), `README.md has no table row for \`${member}\``).toBe(true)
+  })
+
+  it.each(decryptionOptions)('has a row for the decryption member `%s`', (member) => {
+    expect(hasRow(member), `README.md has no table row for \`${member}\``).toBe(true)
+  })
+
+  it.each(Object.entries(ERROR_CODES))('has a row for `%s` with status %i', (code, status) => {
+    expect(hasRow(code, String(status)), `README.md has no row \`${code}\` | ${status} |`).toBe(true)
+  })
+
+  it('gives the two commands that work on a fresh clone', () => {
+    expect(readme).toContain('npm install && npm start')
+    expect(readme).toContain('npm install && npm test')
+  })
+
+  it('keeps the placeholder for the performance section', () => {
+    expect(readme).toContain('<!-- performance -->')
+  })
+})
