@@ -41,7 +41,7 @@ function remoteSettings(value: GuardOptions<unknown>['jwksCache']): RemoteSettin
   if (typeof value !== 'object' || value === null) return fail('jwksCache', 'must be an object')
   const out = { ...DEFAULT_REMOTE_SETTINGS }
   for (const key of Object.keys(value) as (keyof RemoteSettings)[]) {
-    if (!(key in out)) fail('jwksCache', `has an unknown member "${key}"`)
+    if (!Object.hasOwn(out, key)) fail('jwksCache', `has an unknown member "${key}"`)
     const n = value[key]
     if (n === undefined) continue
     if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) fail(`jwksCache.${key}`, 'must be a non-negative number of milliseconds')

@@ -24,7 +24,7 @@ const DURATION = /^(\d+(?:\.\d+)?) *([a-z]*)$/
 export function parseSeconds(value: number | string, option: string): number {
   if (typeof value === 'number') {
     if (Number.isFinite(value) && value >= 0) return value
-  } else {
+  } else if (typeof value === 'string') {
     const match = DURATION.exec(value.trim().toLowerCase())
     const unit = match && UNITS[match[2] || 's']
     if (match && unit) return Number(match[1]) * unit

@@ -53,8 +53,10 @@ export function validateClaims(payload: Record<string, unknown>, policy: ClaimPo
   const issuer = checkIssuer(payload, policy.issuers)
 
   const aud = payload.aud
-  const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : undefined
-  if (!audiences || !audiences.some((a) => typeof a === 'string' && issuer.audiences.has(a))) {
+  // RFC 7519 §4.1.3: a string or an array of strings; anything else in it makes the claim invalid.
+  const audiences =
+    typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? (aud as string[]) : undefined
+  if (!audiences || !audiences.some((a) => issuer.audiences.has(a))) {
     throw new GuardError('ERR_JWT_AUDIENCE_INVALID', 'Unexpected token audience', { claim: 'aud', reason: 'check_failed' })
   }
 

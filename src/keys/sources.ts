@@ -94,12 +94,22 @@ export function importSecret(input: unknown, option: string): KeyObject {
   throw new TypeError(`jwtguard: option "${option}" must be a non-empty string, Uint8Array or secret KeyObject`)
 }
 
-function staticResolver(key: KeyObject, symmetric: boolean): KeyResolver {
+/** A JWK's own `alg` binds it to that algorithm (EdDSA and Ed25519 name the same one). */
+export function jwkAlgOf(input: unknown): string | undefined {
+  return typeof input === 'object' && input !== null && 'kty' in input && typeof (input as JWK).alg === 'string'
+    ? (input as JWK).alg
+    : undefined
+}
+
+const sameAlg = (bound: string | undefined, alg: string): boolean =>
+  bound === undefined || bound === alg || ((bound === 'EdDSA' || bound === 'Ed25519') && (alg === 'EdDSA' || alg === 'Ed25519'))
+
+function staticResolver(key: KeyObject, symmetric: boolean, bound?: string): KeyResolver {
   const shape = shapeOf(key)
   return {
-    inferredAlgorithms: symmetric ? undefined : algorithmsForKeyShape(shape.kty, shape.crv),
+    inferredAlgorithms: symmetric ? undefined : algorithmsForKeyShape(shape.kty, shape.crv).filter((a) => sameAlg(bound, a)),
     isSymmetric: symmetric,
-    resolve: (header) => (fitsAlg(key, header.alg!) ? [key] : []),
+    resolve: (header) => (fitsAlg(key, header.alg!) && sameAlg(bound, header.alg!) ? [key] : []),
     warm: async () => {},
     reload: async () => {},
     kids: () => [],
@@ -179,7 +189,7 @@ function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolve
       } catch (cause) {
         throw new GuardError('ERR_JWKS_NO_MATCHING_KEY', 'No matching key', { reason: 'get_key_unusable' }, { cause })
       }
-      return fitsAlg(key, header.alg!) ? [key] : []
+      return fitsAlg(key, header.alg!) && sameAlg(jwkAlgOf(input), header.alg!) ? [key] : []
     },
     warm: async () => {},
     reload: async () => {},
@@ -194,7 +204,7 @@ export function createKeyResolver(options: GuardOptions<unknown>, settings: Remo
     throw new TypeError(`jwtguard: options ${given.map((g) => `"${g}"`).join(' and ')} are exclusive: give one key source`)
   switch (given[0]) {
     case 'publicKey':
-      return staticResolver(importPublicKey(options.publicKey, 'publicKey'), false)
+      return staticResolver(importPublicKey(options.publicKey, 'publicKey'), false, jwkAlgOf(options.publicKey))
     case 'secret':
       return staticResolver(importSecret(options.secret, 'secret'), true)
     case 'jwks':
