@@ -8,6 +8,7 @@ export type GuardEvent =
   | { type: 'jwks_cooldown'; source: string; reason: 'unknown_kid' | 'backoff' }
   | { type: 'jwks_key_dropped'; source: string; kid: string | undefined; reason: string }
   | { type: 'discovery_fetched'; issuer: string; jwksUri: string; durationMs: number }
+  | { type: 'discovery_failed'; issuer: string; reason: string }
   | { type: 'cache_hit' }
   | { type: 'token_rejected'; code: GuardErrorCode; reason: string | undefined }
   | { type: 'revocation_unavailable'; reason: string; failOpen: boolean }

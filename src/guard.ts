@@ -179,12 +179,11 @@ async function verifyToken<C>(b: Built<C>, token: string): Promise<Verified<C>> 
   const parsed = parseToken(token, b.maxTokenLength)
   if (!parsed.encrypted) {
     if (b.decryption?.required) throw new GuardError('ERR_JWE_REQUIRED', 'Encrypted token required', { reason: 'plain_jws' })
-    const { header, payload } = await verifyJws(b, parsed)
-    return finish(b, token, header, payload, false)
+    return finish(b, token, await verifyJws(b, parsed), false)
   }
   if (!b.decryption) throw new GuardError('ERR_JWE_NOT_SUPPORTED', 'Encrypted tokens are not accepted', { reason: 'jwe' })
   const inner = await decryptToken(parsed, b.decryption)
-  let verified: { header: JWSHeaderParameters; payload: Record<string, unknown> }
+  let verified: JwsResult
   if (inner.kind === 'nested') {
     const jws = parseToken(inner.jws, b.maxTokenLength)
     verified = await verifyJws(b, jws)
@@ -192,10 +191,10 @@ async function verifyToken<C>(b: Built<C>, token: string): Promise<Verified<C>> 
     // Unsigned claims (allowed only with symmetric key management): the JWE header stands in for the JWS one.
     checkTyp(b, parsed.header)
     validateClaims(inner.payload, b.policy, Math.floor(Date.now() / 1000))
-    verified = { header: parsed.header as JWSHeaderParameters, payload: inner.payload }
+    verified = { header: parsed.header as JWSHeaderParameters, payload: inner.payload, keysUntil: undefined }
   }
   checkReplicatedClaims(parsed.header, verified.payload)
-  return finish(b, token, verified.header, verified.payload, true)
+  return finish(b, token, verified, true)
 }
 
 function checkTyp<C>(b: Built<C>, header: Record<string, unknown>): void {
@@ -204,8 +203,15 @@ function checkTyp<C>(b: Built<C>, header: Record<string, unknown>): void {
   }
 }
 
+interface JwsResult {
+  header: JWSHeaderParameters
+  payload: Record<string, unknown>
+  /** Epoch ms until which the key that verified it may be trusted (remote keys), for the token cache. */
+  keysUntil: number | undefined
+}
+
 /** The JWS policy, the same for a plain token and for the inside of a JWE. */
-async function verifyJws<C>(b: Built<C>, parsed: ParsedToken): Promise<{ header: JWSHeaderParameters; payload: Record<string, unknown> }> {
+async function verifyJws<C>(b: Built<C>, parsed: ParsedToken): Promise<JwsResult> {
   const header = parsed.header as JWSHeaderParameters
   const alg = header.alg!
   if (!b.algorithms.has(alg)) throw new GuardError('ERR_JWT_ALG_NOT_ALLOWED', 'Algorithm not allowed', { reason: 'alg' })
@@ -224,20 +230,15 @@ async function verifyJws<C>(b: Built<C>, parsed: ParsedToken): Promise<{ header:
   if (candidates.length === 0) throw new GuardError('ERR_JWKS_NO_MATCHING_KEY', 'No matching key', { reason: 'no_key' })
   await verifySignature(parsed.raw, alg, candidates)
   validateClaims(payload, b.policy, Math.floor(Date.now() / 1000))
-  return { header, payload }
+  return { header, payload, keysUntil: b.keys.keysValidUntil?.(issuer) }
 }
 
-async function finish<C>(
-  b: Built<C>,
-  token: string,
-  header: JWSHeaderParameters,
-  payload: Record<string, unknown>,
-  encrypted: boolean,
-): Promise<Verified<C>> {
+async function finish<C>(b: Built<C>, token: string, { header, payload, keysUntil }: JwsResult, encrypted: boolean): Promise<Verified<C>> {
   const claims = b.options.claimsSchema ? await validateWithSchema(b.options.claimsSchema, payload) : (payload as C)
   return {
     auth: { token, header, payload: claims, scopes: b.scopes(payload), roles: b.roles(payload), encrypted },
-    until: validUntil(b, payload),
+    // A cached token never outlives the key set that verified it (a withdrawn key stops working in time).
+    until: Math.min(validUntil(b, payload), keysUntil ?? Number.POSITIVE_INFINITY),
   }
 }
 
@@ -247,8 +248,9 @@ async function checkRevocation<C>(b: Built<C>, auth: AuthInfo<C>): Promise<void>
   let revoked: boolean
   try {
     revoked =
-      (isRevoked !== undefined && (await isRevoked(auth)) === true) ||
-      (revocation !== undefined && (await revocation.isRevoked(auth as AuthInfo<unknown>, { emit: b.emit })) === true)
+      // Any truthy answer revokes, as in express-jwt: a ported hook returning a row or 1 must not let tokens through.
+      (isRevoked !== undefined && Boolean(await isRevoked(auth))) ||
+      (revocation !== undefined && Boolean(await revocation.isRevoked(auth as AuthInfo<unknown>, { emit: b.emit })))
   } catch (err) {
     if (err instanceof GuardError) throw err
     b.emit?.({ type: 'revocation_unavailable', reason: 'check_threw', failOpen: false })

@@ -64,10 +64,22 @@ export class RemoteKeySet {
       await this.refresh().catch(() => {})
     } else {
       this.emit?.({ type: 'jwks_cooldown', source: this.label, reason: 'unknown_kid' })
-      return found
     }
     found = this.keys!.candidates(alg, kid)
+    // A new kid while the source is failing may be a rotation we cannot see yet: 503, not 401.
+    if (found.length === 0 && this.lastError) throw this.unavailable()
     return found
+  }
+
+  /** Epoch ms until which the held keys may be used (fresh, or stale-if-error while the source fails). */
+  validUntil(): number {
+    return this.fetchedAt + this.settings.cacheMaxAge + (this.lastError ? this.settings.staleIfError : 0)
+  }
+
+  private unavailable(): GuardError {
+    const err = this.lastError
+    // A fresh error per request: a shared instance would collect one request's headers for another.
+    return new GuardError(err?.code ?? 'ERR_JWKS_UNAVAILABLE', 'Key source unavailable', { ...err?.context }, { cause: err?.cause })
   }
 
   /** The `kid`s currently held (for explanations and diagnostics). */
@@ -101,9 +113,7 @@ export class RemoteKeySet {
       this.emit?.({ type: 'jwks_stale_served', source: this.label, ageMs: Date.now() - this.fetchedAt })
       return
     }
-    const err = this.lastError
-    // A fresh error per request: a shared instance would collect one request's headers for another.
-    throw new GuardError(err?.code ?? 'ERR_JWKS_UNAVAILABLE', 'Key source unavailable', { ...err?.context }, { cause: err?.cause })
+    throw this.unavailable()
   }
 
   private refresh(): Promise<void> {
@@ -127,6 +137,8 @@ export class RemoteKeySet {
           this.jwksUri = uri
         } catch (err) {
           if (!this.jwksUri) throw err
+          const reason = err instanceof GuardError ? String(err.context.reason ?? 'unknown') : 'unexpected'
+          this.emit?.({ type: 'discovery_failed', issuer: this.source.issuer, reason })
         }
       }
       const doc = await fetchJson(this.jwksUri!, ACCEPT, limits)

@@ -26,6 +26,8 @@ export interface KeyResolver {
   /** Forces a refetch of remote keys. */
   reload(issuers: readonly IssuerPolicy[]): Promise<void>
   kids(issuer: IssuerPolicy): string[]
+  /** Epoch ms until which keys resolved now may be trusted (remote sets); `undefined` for local keys. */
+  keysValidUntil?(issuer: IssuerPolicy): number
 }
 
 const KEY_SOURCES = ['jwksUri', 'jwks', 'publicKey', 'secret', 'getKey'] as const
@@ -131,7 +133,7 @@ function localSetResolver(jwks: JSONWebKeySet, emit: EventSink | undefined): Key
 }
 
 /** Maximum number of remote key sets (issuers or JWKS URLs) held at once. */
-const MAX_REMOTE_SETS = 1000
+export const MAX_REMOTE_SETS = 1000
 
 function remoteResolver(jwksUri: string | undefined, settings: RemoteSettings, emit: EventSink | undefined): KeyResolver {
   // One set per JWKS URL or discovered issuer, bounded: a key of issuer B never verifies a token of issuer A
@@ -149,12 +151,18 @@ function remoteResolver(jwksUri: string | undefined, settings: RemoteSettings, e
     isSymmetric: false,
     resolve: (header, issuer) => setFor(issuer).candidates(header.alg!, header.kid),
     warm: async (issuers) => {
-      await Promise.all(issuers.map((i) => setFor(i).warm()))
+      // At most as many sets as are held, a few at a time: warming more would only evict them again.
+      const queue = issuers.slice(0, MAX_REMOTE_SETS)
+      const worker = async (): Promise<void> => {
+        for (let next = queue.shift(); next; next = queue.shift()) await setFor(next).warm()
+      }
+      await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker))
     },
     reload: async (issuers) => {
       await Promise.all(issuers.map((i) => setFor(i).reload()))
     },
     kids: (issuer) => setFor(issuer).kids(),
+    keysValidUntil: (issuer) => setFor(issuer).validUntil(),
   }
 }
 
