@@ -52,6 +52,16 @@ function remoteSettings(value: GuardOptions<unknown>['jwksCache']): RemoteSettin
   return out
 }
 
+function expectedClaims(value: GuardOptions<unknown>['expectedClaims']): [string, string | number | boolean][] {
+  if (value === undefined) return []
+  if (typeof value !== 'object' || value === null) return fail('expectedClaims', 'must be an object of claim values')
+  const entries = Object.entries(value)
+  for (const [, v] of entries) {
+    if (!['string', 'number', 'boolean'].includes(typeof v)) fail('expectedClaims', 'values must be strings, numbers or booleans')
+  }
+  return entries
+}
+
 export interface ResolvedOptions {
   /** Claim rules; issuers' algorithm sets are filled in by `finish` once the key source is known. */
   policy: ClaimPolicy
@@ -133,6 +143,9 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
   ) {
     fail('claimVariables', 'must be an object of strings')
   }
+  if (options.audienceClaim !== undefined && (typeof options.audienceClaim !== 'string' || options.audienceClaim === '')) {
+    fail('audienceClaim', 'must be a claim name')
+  }
   const realm = options.realm ?? 'api'
   if (typeof realm !== 'string' || realm === '') fail('realm', 'must be a non-empty string')
   const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
@@ -144,6 +157,8 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
       clockTolerance: options.clockTolerance === undefined ? 5 : parseSeconds(options.clockTolerance, 'clockTolerance'),
       maxTokenAge: options.maxTokenAge === undefined ? undefined : parseSeconds(options.maxTokenAge, 'maxTokenAge'),
       requiredClaims,
+      audienceClaim: options.audienceClaim ?? 'aud',
+      expectedClaims: expectedClaims(options.expectedClaims),
     },
     remote: remoteSettings(options.jwksCache),
     sources: tokenSources(options.tokenFrom),

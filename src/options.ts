@@ -85,6 +85,10 @@ export interface GuardOptions<C = DefaultClaims> {
   clockTolerance?: number | string
   /** Maximum age of a token (`now - iat`): seconds or `'1h'`. Requires `iat`. Default: no limit. */
   maxTokenAge?: number | string
+  /** The claim checked against `audience`. Default `'aud'`; Cognito access tokens carry `client_id` instead. */
+  audienceClaim?: string
+  /** Claims that must equal these values, else 401 (e.g. `{ token_use: 'access' }`). */
+  expectedClaims?: Record<string, string | number | boolean>
   /** Claims that must be present (`exp` always is). */
   requiredClaims?: string[]
   /** Standard Schema validator (zod, valibot, arktype …) for the payload; its output types `payload`. */

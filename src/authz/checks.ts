@@ -9,10 +9,12 @@ export interface RequireOptions {
   mode?: 'all' | 'any'
 }
 
-function normalize(values: string | readonly string[], fn: string): string[] {
+// A string is split on spaces (scope syntax); an array holds exact names. Scopes can never contain a
+// space (RFC 6749 §3.3), roles can ("Order Admins" is an Okta group).
+function normalize(values: string | readonly string[], fn: string, spacesAllowed: boolean): string[] {
   const list = typeof values === 'string' ? values.split(' ').filter(Boolean) : [...values]
-  if (list.length === 0 || list.some((v) => typeof v !== 'string' || v === '' || v.includes(' '))) {
-    throw new TypeError(`jwtguard: ${fn}() needs one or more non-empty names without spaces`)
+  if (list.length === 0 || list.some((v) => typeof v !== 'string' || v === '' || (!spacesAllowed && v.includes(' ')))) {
+    throw new TypeError(`jwtguard: ${fn}() needs one or more non-empty names${spacesAllowed ? '' : ' without spaces'}`)
   }
   return list
 }
@@ -35,7 +37,7 @@ function granted(have: readonly string[], need: readonly string[], m: 'all' | 'a
 
 /** Requires scopes (exact, case-sensitive). Failure: 403 `insufficient_scope` with `scope="…"`. */
 export function requireScopes(scopes: string | readonly string[], options?: RequireOptions): AuthCheck {
-  const need = normalize(scopes, 'requireScopes')
+  const need = normalize(scopes, 'requireScopes', false)
   const m = mode(options, 'requireScopes')
   return (auth) => {
     if (!granted(authenticated(auth).scopes, need, m)) {
@@ -46,7 +48,7 @@ export function requireScopes(scopes: string | readonly string[], options?: Requ
 
 /** Requires roles (exact, case-sensitive). Failure: 403 `insufficient_scope`. */
 export function requireRoles(roles: string | readonly string[], options?: RequireOptions): AuthCheck {
-  const need = normalize(roles, 'requireRoles')
+  const need = normalize(roles, 'requireRoles', true)
   const m = mode(options, 'requireRoles')
   return (auth) => {
     if (!granted(authenticated(auth).roles, need, m)) {
@@ -68,7 +70,13 @@ export function requireClaims<C = DefaultClaims>(check: ((payload: C, auth: Auth
   let predicate: (payload: Record<string, unknown>, auth: AuthInfo<unknown>) => boolean
   if (typeof check === 'function') {
     predicate = check as unknown as typeof predicate
-  } else if (typeof check === 'object' && check !== null && Object.keys(check).length > 0) {
+  } else if (
+    typeof check === 'object' &&
+    check !== null &&
+    Object.keys(check).length > 0 &&
+    // An empty list would be "included" in any array: a check that checks nothing.
+    Object.values(check).every((v) => !Array.isArray(v) || v.length > 0)
+  ) {
     const entries = Object.entries(check)
     predicate = (payload) => entries.every(([k, v]) => Object.hasOwn(payload, k) && matches(payload[k], v))
   } else {

@@ -25,8 +25,11 @@ const EMPTY: string[] = []
  */
 export function grantsOf(value: unknown): string[] {
   if (typeof value === 'string') {
+    // RFC 6749 §3.3: scope-token *( SP scope-token ): a stray leading, trailing or double space is malformed.
     if (!value.isWellFormed()) return EMPTY
-    return value.split(' ').filter((s) => s !== '')
+    if (value === '') return EMPTY
+    const parts = value.split(' ')
+    return parts.includes('') ? EMPTY : parts
   }
   if (!Array.isArray(value)) return EMPTY
   for (const item of value) if (typeof item !== 'string' || !item.isWellFormed()) return EMPTY

@@ -1,9 +1,25 @@
-import type { ClaimReader } from './grants.js'
+import { grantsOf, type ClaimReader } from './grants.js'
 
 /** Where one identity provider puts scopes and roles; spread into the guard options. */
 export interface ClaimPreset {
   scopeClaim: ClaimReader
   rolesClaim: ClaimReader
+  audienceClaim?: string
+  expectedClaims?: Record<string, string | number | boolean>
+}
+
+/**
+ * RFC 7643 multi-valued attributes (RFC 9068 §2.2.3.1): plain strings, or
+ * objects whose `value` is the grant (`display` is for people and never
+ * grants). One malformed element and the claim grants nothing.
+ */
+function scimValues(value: unknown): unknown {
+  if (!Array.isArray(value)) return value
+  return value.map((item) =>
+    typeof item === 'object' && item !== null && !Array.isArray(item) && Object.hasOwn(item, 'value')
+      ? (item as { value: unknown }).value
+      : item,
+  )
 }
 
 /**
@@ -27,10 +43,25 @@ export const presets = {
     rolesClaim:
       options.clientId === undefined ? 'realm_access.roles' : ['realm_access.roles', ['resource_access', options.clientId, 'roles']],
   }),
-  /** Amazon Cognito access tokens: `scope` string; user-pool groups in `cognito:groups`. */
-  cognito: (): ClaimPreset => ({ scopeClaim: 'scope', rolesClaim: 'cognito:groups' }),
+  /**
+   * Amazon Cognito access tokens: `scope` string; user-pool groups in
+   * `cognito:groups`. They carry no `aud`: set `audience` to your app client
+   * id, checked against `client_id`; ID tokens (`token_use: 'id'`) are refused.
+   */
+  cognito: (): ClaimPreset => ({
+    scopeClaim: 'scope',
+    rolesClaim: 'cognito:groups',
+    audienceClaim: 'client_id',
+    expectedClaims: { token_use: 'access' },
+  }),
   /** RFC 9068 JWT access tokens: `scope`; `roles`, `groups` and `entitlements` (RFC 7643 attributes, §2.2.3.1). */
-  rfc9068: (): ClaimPreset => ({ scopeClaim: 'scope', rolesClaim: ['roles', 'groups', 'entitlements'] }),
+  rfc9068: (): ClaimPreset => ({
+    scopeClaim: 'scope',
+    rolesClaim: (payload) =>
+      ['roles', 'groups', 'entitlements'].flatMap((claim) =>
+        grantsOf(scimValues(Object.hasOwn(payload, claim) ? payload[claim] : undefined)),
+      ),
+  }),
 } as const
 
 export type PresetName = keyof typeof presets

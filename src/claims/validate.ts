@@ -18,6 +18,10 @@ export interface ClaimPolicy {
   /** Seconds, or undefined for no limit. */
   maxTokenAge: number | undefined
   requiredClaims: readonly string[]
+  /** Claim holding the audience: `aud`, or e.g. `client_id` for Cognito access tokens. */
+  audienceClaim: string
+  /** Claims that must hold exactly these values (e.g. Cognito's `token_use: 'access'`). */
+  expectedClaims: ReadonlyArray<readonly [string, string | number | boolean]>
 }
 
 /** 9999-12-31T23:59:59Z: RFC 7519 NumericDates beyond it are refused as absurd. */
@@ -52,12 +56,12 @@ export function checkIssuer(payload: Record<string, unknown>, issuers: ReadonlyM
 export function validateClaims(payload: Record<string, unknown>, policy: ClaimPolicy, now: number): void {
   const issuer = checkIssuer(payload, policy.issuers)
 
-  const aud = payload.aud
+  const aud = Object.hasOwn(payload, policy.audienceClaim) ? payload[policy.audienceClaim] : undefined
   // RFC 7519 §4.1.3: a string or an array of strings; anything else in it makes the claim invalid.
   const audiences =
     typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? (aud as string[]) : undefined
   if (!audiences || !audiences.some((a) => issuer.audiences.has(a))) {
-    throw new GuardError('ERR_JWT_AUDIENCE_INVALID', 'Unexpected token audience', { claim: 'aud', reason: 'check_failed' })
+    throw new GuardError('ERR_JWT_AUDIENCE_INVALID', 'Unexpected token audience', { claim: policy.audienceClaim, reason: 'check_failed' })
   }
 
   const tolerance = policy.clockTolerance
@@ -79,6 +83,10 @@ export function validateClaims(payload: Record<string, unknown>, policy: ClaimPo
     if (now - iat - tolerance > policy.maxTokenAge) {
       throw new GuardError('ERR_JWT_TOO_OLD', 'Token too old', { claim: 'iat', reason: 'max_age', iat })
     }
+  }
+
+  for (const [claim, value] of policy.expectedClaims) {
+    if (!Object.hasOwn(payload, claim) || payload[claim] !== value) throw claimInvalid(claim, 'unexpected_value')
   }
 
   for (const claim of policy.requiredClaims) {

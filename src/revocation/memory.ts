@@ -15,9 +15,9 @@ export interface MemoryRevocationStoreOptions extends RevocationStoreOptions {
 }
 
 export interface MemoryRevocationStore extends RevocationStore {
-  /** Refuses the token with this `jti` until `expiresAt` (epoch seconds), when it would have expired anyway. */
+  /** Refuses the token with this `jti` until `expiresAt` (epoch seconds, its `exp`) plus `leeway`. */
   revoke(jti: string, expiresAt: number): Promise<void>
-  /** Refuses every token of `sub` issued at or before `at` (epoch seconds). */
+  /** Refuses every token of `sub` issued before `at` (epoch seconds); a later cut-off wins. */
   revokeSubject(sub: string, at: number): Promise<void>
   /** Entries held now: revoked `jti`s and subject cut-offs. */
   readonly size: { jti: number; subjects: number }
@@ -25,7 +25,7 @@ export interface MemoryRevocationStore extends RevocationStore {
 
 /** A bounded in-process store: right for one instance; use the Redis store for a fleet. */
 export function memoryRevocationStore(options: MemoryRevocationStoreOptions = {}): MemoryRevocationStore {
-  const { subjectTtl, missingJti } = checkStoreOptions(options, 'memoryRevocationStore')
+  const { subjectTtl, missingJti, leeway } = checkStoreOptions(options, 'memoryRevocationStore')
   const max = options.max ?? 100_000
   if (!Number.isInteger(max) || max < 1) throw new TypeError('jwtguard: memoryRevocationStore option "max" must be a positive integer')
   const jtis = new LRUCache<string, true>({ max, ttlAutopurge: false })
@@ -34,7 +34,7 @@ export function memoryRevocationStore(options: MemoryRevocationStoreOptions = {}
   return {
     async revoke(jti, expiresAt) {
       checkRevokeArgs(jti, expiresAt, 'revoke(jti, expiresAt)')
-      const ttl = expiresAt * 1000 - Date.now()
+      const ttl = (expiresAt + leeway) * 1000 - Date.now()
       if (ttl > 0) jtis.set(jti, true, { ttl: Math.ceil(ttl) })
     },
     async revokeSubject(sub, at) {

@@ -14,7 +14,15 @@ import {
 export interface RedisLikeClient {
   mGet(keys: string[]): Promise<(string | null | unknown)[]>
   set(key: string, value: string, options?: { expiration?: { type: 'EX' | 'EXAT'; value: number } }): Promise<unknown>
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>
+  /** `false` while disconnected: checks then fail at once instead of queueing behind the outage. */
+  readonly isReady?: boolean
 }
+
+// Moves a subject cut-off forward only: a late or retried older revokeSubject must not lift a newer one.
+const RAISE_CUTOFF = `local c = tonumber(redis.call('GET', KEYS[1]))
+if not c or c < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
+return 1`
 
 export interface RedisRevocationStoreOptions extends RevocationStoreOptions {
   client: RedisLikeClient
@@ -27,9 +35,9 @@ export interface RedisRevocationStoreOptions extends RevocationStoreOptions {
 }
 
 export interface RedisRevocationStore extends RevocationStore {
-  /** Refuses the token with this `jti`, on every instance, until `expiresAt` (epoch seconds). */
+  /** Refuses the token with this `jti`, on every instance, until `expiresAt` (epoch seconds) plus `leeway`. */
   revoke(jti: string, expiresAt: number): Promise<void>
-  /** Refuses every token of `sub` issued at or before `at` (epoch seconds), on every instance. */
+  /** Refuses every token of `sub` issued before `at` (epoch seconds), on every instance; a later cut-off wins. */
   revokeSubject(sub: string, at: number): Promise<void>
 }
 
@@ -46,13 +54,18 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
  * (the `jti` entry and the subject cut-off), entries expiring with the token.
  */
 export function redisRevocationStore(options: RedisRevocationStoreOptions): RedisRevocationStore {
-  const { subjectTtl, missingJti } = checkStoreOptions(options ?? ({} as RedisRevocationStoreOptions), 'redisRevocationStore')
+  const { subjectTtl, missingJti, leeway } = checkStoreOptions(options ?? ({} as RedisRevocationStoreOptions), 'redisRevocationStore')
   const { client, prefix = 'jwtguard:', timeout = 200, failOpen = false } = options
-  if (typeof client?.mGet !== 'function' || typeof client.set !== 'function') {
+  if (typeof client?.mGet !== 'function' || typeof client.set !== 'function' || typeof client.eval !== 'function') {
     throw new TypeError('jwtguard: redisRevocationStore option "client" must be a connected `redis` v5 client')
   }
   if (!Number.isFinite(timeout) || timeout <= 0)
     throw new TypeError('jwtguard: redisRevocationStore option "timeout" must be a positive number of ms')
+
+  // Redis queues commands while disconnected; answering "unavailable" at once keeps that queue from
+  // growing with every request of an outage (and from replaying stale checks when Redis returns).
+  const call = <T>(work: () => Promise<T>): Promise<T> =>
+    client.isReady === false ? Promise.reject(new Error('not_connected')) : withDeadline(work(), timeout)
 
   const unavailable = (cause: unknown): GuardError =>
     new GuardError(
@@ -65,21 +78,19 @@ export function redisRevocationStore(options: RedisRevocationStoreOptions): Redi
   return {
     async revoke(jti, expiresAt) {
       checkRevokeArgs(jti, expiresAt, 'revoke(jti, expiresAt)')
-      if (expiresAt * 1000 <= Date.now()) return
-      await withDeadline(client.set(`${prefix}jti:${jti}`, '1', { expiration: { type: 'EXAT', value: Math.ceil(expiresAt) } }), timeout)
+      const until = Math.ceil(expiresAt + leeway)
+      if (until * 1000 <= Date.now()) return
+      await call(() => client.set(`${prefix}jti:${jti}`, '1', { expiration: { type: 'EXAT', value: until } }))
     },
     async revokeSubject(sub, at) {
       checkRevokeArgs(sub, at, 'revokeSubject(sub, at)')
-      await withDeadline(
-        client.set(`${prefix}sub:${sub}`, String(at), { expiration: { type: 'EX', value: Math.ceil(subjectTtl) } }),
-        timeout,
-      )
+      await call(() => client.eval(RAISE_CUTOFF, { keys: [`${prefix}sub:${sub}`], arguments: [String(at), String(Math.ceil(subjectTtl))] }))
     },
     async isRevoked(auth: AuthInfo<unknown>, context?: RevocationContext) {
       const keys = revocationKeys(auth, missingJti)
       let found: unknown[]
       try {
-        found = await withDeadline(client.mGet([`${prefix}jti:${keys.jti ?? ''}`, `${prefix}sub:${keys.sub ?? ''}`]), timeout)
+        found = await call(() => client.mGet([`${prefix}jti:${keys.jti ?? ''}`, `${prefix}sub:${keys.sub ?? ''}`]))
       } catch (cause) {
         context?.emit?.({ type: 'revocation_unavailable', reason: cause instanceof Error ? cause.message : 'error', failOpen })
         if (failOpen) return false

@@ -22,6 +22,11 @@ export interface RevocationStoreOptions {
   subjectTtl?: number
   /** A token without `jti` cannot be revoked individually: `'refuse'` (default) or `'allow'`. */
   missingJti?: 'refuse' | 'allow'
+  /**
+   * Seconds a `jti` entry outlives the token's `expiresAt`: the guard accepts
+   * tokens up to `exp + clockTolerance`, so this must be at least that. Default 60.
+   */
+  leeway?: number
 }
 
 /** The keys a shipped store looks up: the `jti`, and `sub` + `iat` for subject cut-offs. Never the raw token. */
@@ -45,11 +50,11 @@ export function revocationKeys(auth: AuthInfo<unknown>, missingJti: 'refuse' | '
 }
 
 /**
- * Whether a subject cut-off revokes a token: tokens issued at or before the
- * cut-off are refused; a token without `iat` cannot prove it is newer.
+ * Whether a subject cut-off revokes a token: tokens issued before the cut-off
+ * are refused; a token without `iat` cannot prove it is newer.
  */
 export function revokedBySubject(cutoff: number | undefined, iat: number | undefined): boolean {
-  return cutoff !== undefined && (iat === undefined || iat <= cutoff)
+  return cutoff !== undefined && (iat === undefined || iat < cutoff)
 }
 
 export function checkStoreOptions(options: RevocationStoreOptions, store: string): Required<RevocationStoreOptions> {
@@ -59,7 +64,10 @@ export function checkStoreOptions(options: RevocationStoreOptions, store: string
   const missingJti = options.missingJti ?? 'refuse'
   if (missingJti !== 'refuse' && missingJti !== 'allow')
     throw new TypeError(`jwtguard: ${store} option "missingJti" must be 'refuse' or 'allow'`)
-  return { subjectTtl, missingJti }
+  const leeway = options.leeway ?? 60
+  if (!Number.isFinite(leeway) || leeway < 0)
+    throw new TypeError(`jwtguard: ${store} option "leeway" must be a non-negative number of seconds`)
+  return { subjectTtl, missingJti, leeway }
 }
 
 export function checkRevokeArgs(id: unknown, at: unknown, what: string): void {
