@@ -129,6 +129,11 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
   if (options.revocation !== undefined && typeof options.revocation?.isRevoked !== 'function') {
     fail('revocation', 'must be a store with an isRevoked(auth) method')
   }
+  const tolerance = options.clockTolerance === undefined ? 5 : parseSeconds(options.clockTolerance, 'clockTolerance')
+  // A store forgetting a revocation while the guard still accepts the token would bring it back.
+  if (typeof options.revocation?.leeway === 'number' && options.revocation.leeway < tolerance) {
+    fail('revocation', `keeps entries ${options.revocation.leeway} s past exp, less than clockTolerance (${tolerance} s): raise its leeway`)
+  }
   for (const fn of ['isRevoked', 'onEvent'] as const) {
     if (options[fn] !== undefined && typeof options[fn] !== 'function') fail(fn, 'must be a function')
   }
@@ -154,7 +159,7 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
   return {
     policy: {
       issuers,
-      clockTolerance: options.clockTolerance === undefined ? 5 : parseSeconds(options.clockTolerance, 'clockTolerance'),
+      clockTolerance: tolerance,
       maxTokenAge: options.maxTokenAge === undefined ? undefined : parseSeconds(options.maxTokenAge, 'maxTokenAge'),
       requiredClaims,
       audienceClaim: options.audienceClaim ?? 'aud',

@@ -97,8 +97,8 @@ export interface GuardOptions<C = DefaultClaims> {
   authRequired?: boolean
   /** Where tokens come from. Default `'header'` (`Authorization: Bearer`). An array is tried in order. */
   tokenFrom?: TokenSource | TokenSource[]
-  /** Revocation check, run on every request (cache hits too). Throwing answers 503 `ERR_REVOCATION_UNAVAILABLE`. */
-  isRevoked?: (auth: AuthInfo<C>) => boolean | Promise<boolean>
+  /** Revocation check, run on every request (cache hits too): any truthy answer revokes. Throwing answers 503 `ERR_REVOCATION_UNAVAILABLE`. */
+  isRevoked?: (auth: AuthInfo<C>) => unknown
   /** A revocation store (`memoryRevocationStore()`, `redisRevocationStore()` or any `{ isRevoked(auth) }`), asked on every request. */
   revocation?: RevocationStore
   /** Claim path(s) or a function granting scopes. Default `['scope', 'scp']`. */

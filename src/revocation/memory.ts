@@ -15,6 +15,8 @@ export interface MemoryRevocationStoreOptions extends RevocationStoreOptions {
 }
 
 export interface MemoryRevocationStore extends RevocationStore {
+  /** Seconds a `jti` entry outlives `expiresAt`. */
+  readonly leeway: number
   /** Refuses the token with this `jti` until `expiresAt` (epoch seconds, its `exp`) plus `leeway`. */
   revoke(jti: string, expiresAt: number): Promise<void>
   /** Refuses every token of `sub` issued before `at` (epoch seconds); a later cut-off wins. */
@@ -32,6 +34,7 @@ export function memoryRevocationStore(options: MemoryRevocationStoreOptions = {}
   const subjects = new LRUCache<string, number>({ max, ttl: subjectTtl * 1000 })
 
   return {
+    leeway,
     async revoke(jti, expiresAt) {
       checkRevokeArgs(jti, expiresAt, 'revoke(jti, expiresAt)')
       const ttl = (expiresAt + leeway) * 1000 - Date.now()

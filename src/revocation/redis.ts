@@ -35,6 +35,8 @@ export interface RedisRevocationStoreOptions extends RevocationStoreOptions {
 }
 
 export interface RedisRevocationStore extends RevocationStore {
+  /** Seconds a `jti` entry outlives `expiresAt`. */
+  readonly leeway: number
   /** Refuses the token with this `jti`, on every instance, until `expiresAt` (epoch seconds) plus `leeway`. */
   revoke(jti: string, expiresAt: number): Promise<void>
   /** Refuses every token of `sub` issued before `at` (epoch seconds), on every instance; a later cut-off wins. */
@@ -74,17 +76,28 @@ export function redisRevocationStore(options: RedisRevocationStoreOptions): Redi
       { reason: cause instanceof Error ? cause.message : 'error' },
       { cause },
     )
+  // revoke/revokeSubject fail fast during an outage (nothing is queued): callers retry; both are idempotent.
+  const write = async (work: () => Promise<unknown>): Promise<void> => {
+    try {
+      await call(work)
+    } catch (cause) {
+      throw unavailable(cause)
+    }
+  }
 
   return {
+    leeway,
     async revoke(jti, expiresAt) {
       checkRevokeArgs(jti, expiresAt, 'revoke(jti, expiresAt)')
       const until = Math.ceil(expiresAt + leeway)
       if (until * 1000 <= Date.now()) return
-      await call(() => client.set(`${prefix}jti:${jti}`, '1', { expiration: { type: 'EXAT', value: until } }))
+      await write(() => client.set(`${prefix}jti:${jti}`, '1', { expiration: { type: 'EXAT', value: until } }))
     },
     async revokeSubject(sub, at) {
       checkRevokeArgs(sub, at, 'revokeSubject(sub, at)')
-      await call(() => client.eval(RAISE_CUTOFF, { keys: [`${prefix}sub:${sub}`], arguments: [String(at), String(Math.ceil(subjectTtl))] }))
+      await write(() =>
+        client.eval(RAISE_CUTOFF, { keys: [`${prefix}sub:${sub}`], arguments: [String(at), String(Math.ceil(subjectTtl))] }),
+      )
     },
     async isRevoked(auth: AuthInfo<unknown>, context?: RevocationContext) {
       const keys = revocationKeys(auth, missingJti)

@@ -10,7 +10,10 @@ export interface RevocationContext {
 
 /** A revocation store: all a custom store needs is `isRevoked`. */
 export interface RevocationStore {
-  isRevoked(auth: AuthInfo<unknown>, context?: RevocationContext): Promise<boolean>
+  /** Any truthy answer revokes. */
+  isRevoked(auth: AuthInfo<unknown>, context?: RevocationContext): Promise<unknown>
+  /** Seconds an entry outlives the token's `exp`; the guard refuses a `clockTolerance` longer than this. */
+  readonly leeway?: number
 }
 
 /** Options shared by the stores jwtguard ships. */
