@@ -33,10 +33,19 @@ declare global {
  */
 export function jwtGuard<C>(input?: GuardInput<C>): RequestHandler {
   const guard = resolveGuard(input) as Guard<unknown>
-  return function jwtGuardMiddleware(req, _res, next) {
+  const metadata = guard.protectedResource
+  return function jwtGuardMiddleware(req, res, next) {
+    if (metadata && req.path === metadata.path && (req.method === 'GET' || req.method === 'HEAD')) return void res.json(metadata.document)
     req[GUARD_KEY] = guard
     guard
-      .authenticate({ headers: req.headers, rawHeaders: req.rawHeaders, cookies: req.cookies, method: req.method, url: req.originalUrl })
+      .authenticate({
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        cookies: req.cookies,
+        method: req.method,
+        url: req.originalUrl,
+        protocol: req.protocol,
+      })
       .then((auth) => {
         if (auth) req.auth = auth as AuthInfo
         next()

@@ -34,6 +34,8 @@ const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, option
   const input = 'guard' in options ? options.guard : Object.keys(options).length === 0 ? undefined : (options as GuardOptions<unknown>)
   const guard = resolveGuard(input) as Guard<unknown>
   fastify.decorateRequest('auth', undefined)
+  const metadata = guard.protectedResource
+  if (metadata) fastify.get(metadata.path, { config: { auth: false } }, async () => metadata.document)
   fastify.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.auth === false) return
     request[GUARD_KEY] = guard
@@ -42,6 +44,7 @@ const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, option
       rawHeaders: request.raw.rawHeaders,
       method: request.method,
       url: request.url,
+      protocol: request.protocol,
     })
     if (auth) request.auth = auth as AuthInfo
   })

@@ -36,13 +36,19 @@ export interface AuthState<C = DefaultClaims> {
  */
 export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): Middleware<AuthState<C>> {
   const guard = resolveGuard(input) as Guard<unknown>
+  const metadata = guard.protectedResource
   return async function jwtGuardMiddleware(ctx, next) {
+    if (metadata && ctx.path === metadata.path && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      ctx.body = metadata.document
+      return
+    }
     ctx.state[GUARD_KEY] = guard
     const auth = await guard.authenticate({
       headers: ctx.headers,
       rawHeaders: ctx.req.rawHeaders,
       method: ctx.method,
       url: ctx.originalUrl,
+      protocol: ctx.protocol,
     })
     if (auth) ctx.state.auth = auth as AuthInfo<C>
     await next()

@@ -50,15 +50,25 @@ export class VerifiedCache<C> {
       this.lru.delete(digest)
       return undefined
     }
-    return { token, header: entry.header, payload: entry.payload, scopes: entry.scopes, roles: entry.roles, encrypted: entry.encrypted }
+    const auth: AuthInfo<C> = {
+      token,
+      header: entry.header,
+      payload: entry.payload,
+      scopes: entry.scopes,
+      roles: entry.roles,
+      encrypted: entry.encrypted,
+    }
+    if (entry.cnf) auth.cnf = entry.cnf
+    return auth
   }
 
   /** `validUntil`: epoch ms after which the token's own claims would refuse it. */
   set(digest: string, auth: AuthInfo<C>, validUntil: number): void {
     const until = Math.min(validUntil, Date.now() + this.ttlMs)
     if (until <= Date.now()) return
-    const { header, payload, scopes, roles, encrypted } = auth
+    const { header, payload, scopes, roles, encrypted, cnf } = auth
     this.lru.set(digest, {
+      ...(cnf ? { cnf: deepFreeze(cnf) } : {}),
       header: deepFreeze(header),
       payload: deepFreeze(payload),
       scopes: deepFreeze(scopes),

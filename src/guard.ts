@@ -16,6 +16,10 @@ import { cacheSettings, tokenDigest, VerifiedCache } from './cache.js'
 import type { GuardOptions } from './options.js'
 import type { AuthInfo, DefaultClaims } from './types.js'
 import { verifySignature } from './verify/signature.js'
+import { checkBinding, checkProof, confirmationOf } from './dpop/binding.js'
+import { dpopPolicy } from './dpop/policy.js'
+import type { DpopPolicy } from './dpop/proof.js'
+import { protectedResource, type ProtectedResource } from './http/metadata.js'
 
 /** A guard: everything built once from the options; `verify` and `authenticate` per request. */
 export interface Guard<C = DefaultClaims> {
@@ -34,6 +38,8 @@ export interface Guard<C = DefaultClaims> {
   ready(): Promise<void>
   /** Forces a refetch of remote keys (e.g. after the IdP announced a rotation). */
   reload(): Promise<void>
+  /** RFC 9728 metadata (`resourceMetadata`): adapters serve `document` on `path`. */
+  readonly protectedResource: ProtectedResource | undefined
   /** The options after defaults, for diagnostics. */
   readonly settings: Readonly<{ issuers: readonly string[]; algorithms: readonly string[]; realm: string }>
 }
@@ -55,6 +61,7 @@ interface Built<C> {
   cache: VerifiedCache<C> | undefined
   /** Verifications in progress, by token digest: concurrent requests with one new token share one verification. */
   inflight: Map<string, Promise<Verified<C>>>
+  dpop: DpopPolicy | undefined
   options: GuardOptions<C>
 }
 
@@ -68,29 +75,45 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
   const keys = createKeyResolver(options as GuardOptions<unknown>, resolved.remote, emit)
   const algorithms = resolved.finish(keys)
   const variables = options.claimVariables ?? {}
+  const dpop = options.dpop === undefined || options.dpop === false ? undefined : dpopPolicy(options.dpop)
+  const resource =
+    options.resourceMetadata === undefined
+      ? undefined
+      : protectedResource(options.resourceMetadata, {
+          bearerMethods: bearerMethods(resolved.sources),
+          dpopAlgorithms: dpop ? [...dpop.algorithms] : undefined,
+          dpopRequired: dpop?.required ?? false,
+        })
   const b: Built<C> = {
     policy: resolved.policy,
     algorithms: new Set(algorithms),
     typ: options.typ === undefined ? undefined : normalizeTyp(options.typ),
     maxTokenLength: resolved.maxTokenLength,
     sources: resolved.sources,
-    schemes: new Set(['bearer']),
+    schemes: new Set(dpop ? ['bearer', 'dpop'] : ['bearer']),
     authRequired: options.authRequired ?? true,
     keys,
     scopes: compileReader(options.scopeClaim ?? ['scope', 'scp'], variables, 'scopeClaim'),
     roles: compileReader(options.rolesClaim ?? 'roles', variables, 'rolesClaim'),
-    challenge: { realm: resolved.realm },
+    challenge: {
+      realm: resolved.realm,
+      resourceMetadataUrl: resource?.url,
+      dpopAlgorithms: dpop ? [...dpop.algorithms] : undefined,
+      dpopRequired: dpop?.required ?? false,
+    },
     emit,
     decryption: options.decryption === undefined ? undefined : decryptionPolicy(options.decryption),
     cache: ((s) => (s ? new VerifiedCache<C>(s) : undefined))(cacheSettings(options.cache)),
     inflight: new Map(),
+    dpop,
     options,
   }
   const issuerPolicies = [...resolved.policy.issuers.values()]
   const issuers = issuerPolicies.map((i) => i.issuer)
 
-  const reject = (err: unknown): never => {
-    const error = withChallenge(asGuardError(err), b.challenge)
+  const reject = (err: unknown, scheme?: 'Bearer' | 'DPoP'): never => {
+    const error = withChallenge(asGuardError(err), b.challenge, scheme)
+    if (error.code === 'ERR_DPOP_NONCE_REQUIRED' && dpop?.nonce) error.headers['DPoP-Nonce'] = dpop.nonce.issue()
     emit?.({
       type: 'token_rejected',
       code: error.code,
@@ -122,7 +145,15 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
         if (b.authRequired) return reject(new GuardError('ERR_JWT_MISSING', 'Authentication required'))
         return undefined
       }
-      return verify(found.token)
+      try {
+        const proofKey = await checkProof(dpop, request, found)
+        const auth = await verifyCached(b, found.token)
+        checkBinding(found, proofKey, auth)
+        await checkRevocation(b, auth)
+        return auth
+      } catch (err) {
+        return reject(err, found.scheme)
+      }
     },
     check(check, auth) {
       try {
@@ -134,8 +165,18 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     toHttpError: (err) => withChallenge(asGuardError(err), b.challenge),
     ready: () => keys.warm(issuerPolicies),
     reload: () => keys.reload(issuerPolicies),
+    protectedResource: resource,
     settings: { issuers, algorithms, realm: resolved.realm },
   }
+}
+
+/** RFC 9728 `bearer_methods_supported`, from where the guard takes tokens. */
+function bearerMethods(sources: readonly TokenSource[]): string[] {
+  const methods = new Set<string>()
+  for (const s of sources)
+    if (s === 'header') methods.add('header')
+    else if (typeof s === 'object' && 'query' in s) methods.add('query')
+  return [...methods]
 }
 
 /** The cache, then one shared verification per distinct token in flight, then the full verification. */
@@ -236,10 +277,16 @@ async function verifyJws<C>(b: Built<C>, parsed: ParsedToken): Promise<JwsResult
 async function finish<C>(b: Built<C>, token: string, { header, payload, keysUntil }: JwsResult, encrypted: boolean): Promise<Verified<C>> {
   const claims = b.options.claimsSchema ? await validateWithSchema(b.options.claimsSchema, payload) : (payload as C)
   return {
-    auth: { token, header, payload: claims, scopes: b.scopes(payload), roles: b.roles(payload), encrypted },
+    auth: withConfirmation({ token, header, payload: claims, scopes: b.scopes(payload), roles: b.roles(payload), encrypted }, payload),
     // A cached token never outlives the key set that verified it (a withdrawn key stops working in time).
     until: Math.min(validUntil(b, payload), keysUntil ?? Number.POSITIVE_INFINITY),
   }
+}
+
+function withConfirmation<C>(auth: AuthInfo<C>, payload: Record<string, unknown>): AuthInfo<C> {
+  const cnf = confirmationOf(payload)
+  if (cnf) auth.cnf = cnf
+  return auth
 }
 
 /** Runs on every request, cached token or not: a revocation takes effect at once. */

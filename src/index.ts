@@ -14,3 +14,7 @@ export type { DecryptionOptions, DecryptionKeyInput, KeyManagementAlgorithm, Con
 export type { IssuerOptions } from './options.js'
 export { memoryRevocationStore, type MemoryRevocationStore, type MemoryRevocationStoreOptions } from './revocation/memory.js'
 export type { RevocationStore, RevocationStoreOptions, RevocationContext } from './revocation/store.js'
+export type { DpopOptions } from './dpop/options.js'
+export { memoryDpopReplayStore, type DpopReplayStore } from './dpop/replay.js'
+export { jwkThumbprint } from './dpop/thumbprint.js'
+export type { ResourceMetadataOptions, ProtectedResource } from './http/metadata.js'

@@ -8,6 +8,8 @@ import type { AuthInfo, DefaultClaims } from './types.js'
 import type { DecryptionOptions } from './jwe/options.js'
 import type { RevocationStore } from './revocation/store.js'
 import type { CacheOptions } from './cache.js'
+import type { DpopOptions } from './dpop/options.js'
+import type { ResourceMetadataOptions } from './http/metadata.js'
 
 /** A WebCrypto key (Node's `webcrypto.CryptoKey`). */
 export type CryptoKeyLike = webcrypto.CryptoKey
@@ -121,6 +123,18 @@ export interface GuardOptions<C = DefaultClaims> {
    * `{ max: 10000, ttl: 60 }`; `false` turns it off.
    */
   cache?: CacheOptions | false
+  /**
+   * Accept DPoP-bound tokens (RFC 9449): `Authorization: DPoP <token>` with a
+   * `DPoP` proof. A token bound to a key (`cnf.jkt`) is never accepted as a
+   * Bearer token, whether or not this is set. `true` for the defaults.
+   */
+  dpop?: DpopOptions | boolean
+  /**
+   * RFC 9728 Protected Resource Metadata: adapters serve it on
+   * `/.well-known/oauth-protected-resource[/path]`, and 401 challenges carry
+   * `resource_metadata` (what MCP clients look for).
+   */
+  resourceMetadata?: ResourceMetadataOptions
   /** Largest token accepted, in bytes. Default 8 KiB. */
   maxTokenLength?: number
 }

@@ -58,4 +58,6 @@ export interface AuthInfo<C = DefaultClaims> {
   roles: string[]
   /** `true` when the token arrived as a JWE. */
   encrypted: boolean
+  /** The key a sender-constrained token is bound to (RFC 7800 `cnf`; `jkt` for DPoP), read before any schema transform. */
+  cnf?: { jkt?: string }
 }

@@ -10,7 +10,10 @@ export interface GuardRequest {
   /** Parsed query, when the framework has it; otherwise `url` is parsed. */
   query?: Record<string, unknown>
   method?: string
+  /** Path and query as received (`/orders?x=1`). */
   url?: string
+  /** `http` or `https`, as the framework sees it (behind proxies, per its trust settings). Used for DPoP `htu`. */
+  protocol?: string
 }
 
 /** Where a token is taken from. */

@@ -1,4 +1,5 @@
 import { GuardError } from '../errors.js'
+import type { DpopReplayStore } from '../dpop/replay.js'
 import type { AuthInfo } from '../types.js'
 import {
   checkRevokeArgs,
@@ -112,6 +113,45 @@ export function redisRevocationStore(options: RedisRevocationStoreOptions): Redi
       if (keys.jti !== undefined && found[0] != null) return true
       const cutoff = keys.sub !== undefined && typeof found[1] === 'string' ? Number(found[1]) : undefined
       return revokedBySubject(cutoff, keys.iat)
+    },
+  }
+}
+
+export interface RedisDpopReplayStoreOptions {
+  client: Pick<RedisLikeClient, 'set' | 'isReady'> & {
+    set(key: string, value: string, options: { condition: 'NX'; expiration: { type: 'EX'; value: number } }): Promise<unknown>
+  }
+  /** Key prefix; keys are `<prefix>dpop:<thumbprint>:<jti>`. Default `'jwtguard:'`. */
+  prefix?: string
+  /** Deadline of one Redis call, in ms. Default 200. */
+  timeout?: number
+}
+
+/**
+ * DPoP proof `jti`s remembered in Redis (`SET NX EX`): a proof replayed to any
+ * instance of the fleet is refused. When Redis cannot answer, requests with
+ * DPoP proofs get 503 (a replay cannot be ruled out).
+ */
+export function redisDpopReplayStore(options: RedisDpopReplayStoreOptions): DpopReplayStore {
+  const { client, prefix = 'jwtguard:', timeout = 200 } = options ?? ({} as RedisDpopReplayStoreOptions)
+  if (typeof client?.set !== 'function')
+    throw new TypeError('jwtguard: redisDpopReplayStore option "client" must be a connected `redis` v5 client')
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new TypeError('jwtguard: redisDpopReplayStore option "timeout" must be a positive number of ms')
+  return {
+    async remember(jti, ttlSeconds) {
+      try {
+        if (client.isReady === false) throw new Error('not_connected')
+        const set = client.set(`${prefix}dpop:${jti}`, '1', { condition: 'NX', expiration: { type: 'EX', value: Math.ceil(ttlSeconds) } })
+        return (await withDeadline(set, timeout)) !== null
+      } catch (cause) {
+        throw new GuardError(
+          'ERR_DPOP_REPLAY_UNAVAILABLE',
+          'DPoP replay check unavailable',
+          { reason: cause instanceof Error ? cause.message : 'error' },
+          { cause },
+        )
+      }
     },
   }
 }

@@ -1,0 +1,62 @@
+import { GuardError } from '../errors.js'
+import type { ExtractedToken, GuardRequest } from '../intake/request.js'
+import type { AuthInfo } from '../types.js'
+import { invalidProof, verifyProof, type DpopPolicy } from './proof.js'
+
+/** The `cnf` of raw claims as AuthInfo carries it (kept apart from `payload`, which a schema may reshape). */
+export function confirmationOf(payload: Record<string, unknown>): { jkt?: string } | undefined {
+  const cnf = Object.hasOwn(payload, 'cnf') ? payload.cnf : undefined
+  if (typeof cnf !== 'object' || cnf === null) return undefined
+  const jkt = (cnf as { jkt?: unknown }).jkt
+  return typeof jkt === 'string' ? { jkt } : {}
+}
+
+function singleProof(request: GuardRequest): string {
+  const value = request.headers.dpop
+  const raw = request.rawHeaders
+  let count = 0
+  if (raw) for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'dpop') count++
+  if (Array.isArray(value) || count > 1) throw invalidProof('multiple_proofs')
+  if (typeof value !== 'string' || value === '') throw invalidProof('missing', 'DPoP proof required')
+  return value
+}
+
+/** The URL the client addressed: the configured external origin (behind a proxy), or the request's own. */
+function requestUrl(policy: DpopPolicy, request: GuardRequest): string {
+  const host = request.headers.host
+  const origin = policy.origin ?? `${request.protocol ?? 'http'}://${typeof host === 'string' ? host : 'localhost'}`
+  return `${origin}${request.url ?? '/'}`
+}
+
+/** Before the token is verified: a DPoP request's proof must hold; a Bearer one must be allowed at all. */
+export async function checkProof(
+  policy: DpopPolicy | undefined,
+  request: GuardRequest,
+  found: ExtractedToken,
+): Promise<string | undefined> {
+  if (!policy) return undefined
+  if (found.scheme !== 'DPoP') {
+    if (policy.required) throw new GuardError('ERR_DPOP_BINDING_INVALID', 'DPoP-bound token required', { reason: 'bearer_refused' })
+    return undefined
+  }
+  return verifyProof(policy, {
+    proof: singleProof(request),
+    method: request.method ?? 'GET',
+    url: requestUrl(policy, request),
+    accessToken: found.token,
+  })
+}
+
+/**
+ * After the token is verified: RFC 9449 §7.1. A token bound to a key (`cnf.jkt`)
+ * is accepted only with a proof by that key, never as a bearer token.
+ */
+export function checkBinding(found: ExtractedToken, proofKey: string | undefined, auth: AuthInfo<unknown>): void {
+  const jkt = auth.cnf?.jkt
+  if (found.scheme === 'DPoP') {
+    if (jkt === undefined || jkt !== proofKey)
+      throw new GuardError('ERR_DPOP_BINDING_INVALID', 'Token not bound to the DPoP key', { reason: 'jkt_mismatch' })
+  } else if (jkt !== undefined) {
+    throw new GuardError('ERR_DPOP_BINDING_INVALID', 'DPoP-bound token sent as Bearer', { reason: 'bound_as_bearer' })
+  }
+}

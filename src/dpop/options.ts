@@ -1,0 +1,25 @@
+import type { DpopReplayStore } from './replay.js'
+
+/** DPoP (RFC 9449) settings: sender-constrained tokens, `Authorization: DPoP <token>` with a `DPoP` proof header. */
+export interface DpopOptions {
+  /** `true`: Bearer tokens are refused; every request needs a DPoP-bound token and a proof. Default `false`. */
+  required?: boolean
+  /** Allowed proof algorithms (asymmetric only). Default: ES256, ES384, ES512, PS256, PS384, PS512, RS256, RS384, RS512, EdDSA, Ed25519. */
+  algorithms?: string[]
+  /** How far a proof's `iat` may be from now, in seconds, either way. Default 60. */
+  proofMaxAge?: number
+  /**
+   * Server nonces (RFC 9449 §8): `true` or `{ secret, lifetime }`. Proofs without a
+   * current nonce get 401 `use_dpop_nonce` and a fresh `DPoP-Nonce`. Share `secret`
+   * across instances. Default: off.
+   */
+  nonce?: boolean | { secret?: Uint8Array; lifetime?: number }
+  /** Where proof `jti`s are remembered. Default: an in-memory store; `redisDpopReplayStore` for a fleet. */
+  replayStore?: DpopReplayStore
+  /**
+   * The external origin the proof's `htu` must name, e.g. `'https://api.example.com'`,
+   * when the API runs behind a proxy that changes scheme or host. Default: the
+   * request's own protocol and `Host`.
+   */
+  origin?: string
+}

@@ -1,0 +1,115 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
+import { GuardError } from '../errors.js'
+import { decodeJsonSegment } from '../intake/token.js'
+import { keyShapeFor } from '../keys/algorithms.js'
+import { unusableReason } from '../keys/jwk.js'
+import { verifySignature } from '../verify/signature.js'
+import type { NonceIssuer } from './nonce.js'
+import type { DpopReplayStore } from './replay.js'
+import { jwkThumbprint } from './thumbprint.js'
+
+export interface DpopPolicy {
+  required: boolean
+  algorithms: ReadonlySet<string>
+  proofMaxAge: number
+  nonce: NonceIssuer | undefined
+  replay: DpopReplayStore
+  origin: string | undefined
+}
+
+/** What the proof is checked against: the request as received and the access token it accompanies. */
+export interface ProofRequest {
+  proof: string
+  method: string
+  /** Absolute URL of the request, as the client addressed it. */
+  url: string
+  accessToken: string
+}
+
+const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+/** Proofs are small: a header with a public key, a few claims, a signature. */
+const MAX_PROOF_LENGTH = 4096
+
+// Proofs are the client's own doing, not secrets: saying which check failed helps and leaks nothing.
+const MESSAGES: Record<string, string> = {
+  typ: 'DPoP proof typ must be dpop+jwt',
+  alg: 'DPoP proof algorithm not allowed',
+  jwk: 'DPoP proof key invalid',
+  signature: 'DPoP proof signature invalid',
+  jti: 'DPoP proof jti missing',
+  htm: 'DPoP proof htm mismatch',
+  htu: 'DPoP proof htu mismatch',
+  iat: 'DPoP proof iat outside the accepted window',
+  ath: 'DPoP proof ath mismatch',
+  replay: 'DPoP proof replayed',
+  multiple_proofs: 'More than one DPoP proof',
+}
+
+export const invalidProof = (reason: string, message = MESSAGES[reason] ?? 'Invalid DPoP proof'): GuardError =>
+  new GuardError('ERR_DPOP_PROOF_INVALID', message, { reason })
+
+/** RFC 9449 §4.3: `htu` without query and fragment, scheme and host normalised. */
+export function normalizeHtu(value: string): string | undefined {
+  try {
+    const url = new URL(value)
+    return `${url.protocol}//${url.host}${url.pathname}`
+  } catch {
+    return undefined
+  }
+}
+
+/** Checks a DPoP proof (RFC 9449 §4.3) and returns the thumbprint of its key, to match `cnf.jkt`. */
+export async function verifyProof(policy: DpopPolicy, request: ProofRequest): Promise<string> {
+  const { proof } = request
+  if (proof.length > MAX_PROOF_LENGTH || !COMPACT.test(proof)) throw invalidProof('malformed')
+  const [head, body] = proof.split('.') as [string, string, string]
+  let header: Record<string, unknown>
+  let claims: Record<string, unknown>
+  try {
+    header = decodeJsonSegment(head, 'header')
+    claims = decodeJsonSegment(body, 'payload')
+  } catch {
+    throw invalidProof('malformed')
+  }
+  if (header.typ !== 'dpop+jwt') throw invalidProof('typ')
+  const alg = header.alg
+  if (typeof alg !== 'string' || !policy.algorithms.has(alg)) throw invalidProof('alg')
+  const jwk = header.jwk
+  // The key must be a public asymmetric key of the algorithm's type: no private members, no `oct`.
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk) || unusableReason(jwk) !== undefined) throw invalidProof('jwk')
+  const shape = keyShapeFor(alg)
+  const k = jwk as Record<string, unknown>
+  if (!shape || shape.kty !== k.kty || (shape.crv !== undefined && shape.crv !== k.crv)) throw invalidProof('jwk')
+  let key: KeyObject
+  try {
+    key = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
+  } catch {
+    throw invalidProof('jwk')
+  }
+  try {
+    await verifySignature(proof, alg, [key])
+  } catch {
+    throw invalidProof('signature')
+  }
+
+  if (typeof claims.jti !== 'string' || claims.jti === '' || claims.jti.length > 256) throw invalidProof('jti')
+  if (claims.htm !== request.method) throw invalidProof('htm')
+  const htu = typeof claims.htu === 'string' ? normalizeHtu(claims.htu) : undefined
+  if (htu === undefined || htu !== normalizeHtu(request.url)) throw invalidProof('htu')
+  const now = Math.floor(Date.now() / 1000)
+  if (typeof claims.iat !== 'number' || !Number.isFinite(claims.iat) || Math.abs(now - claims.iat) > policy.proofMaxAge) {
+    throw invalidProof('iat')
+  }
+  const ath = createHash('sha256').update(request.accessToken, 'latin1').digest('base64url')
+  if (claims.ath !== ath) throw invalidProof('ath')
+  if (policy.nonce && !policy.nonce.isValid(claims.nonce)) {
+    throw new GuardError('ERR_DPOP_NONCE_REQUIRED', 'DPoP nonce required', {
+      reason: claims.nonce === undefined ? 'nonce_missing' : 'nonce_invalid',
+    })
+  }
+  // Replay: a proof is single-use for as long as its iat could be accepted.
+  if (!(await policy.replay.remember(`${jwkThumbprint(k)}:${claims.jti}`, policy.proofMaxAge * 2 + 1))) throw invalidProof('replay')
+  const thumbprint = jwkThumbprint(k)
+  if (!thumbprint) throw invalidProof('jwk')
+  return thumbprint
+}
