@@ -2,7 +2,8 @@ import type { JWSHeaderParameters } from 'jose'
 import { compileReader, type GrantReader } from './authz/grants.js'
 import type { AuthCheck } from './authz/checks.js'
 import { validateWithSchema } from './claims/schema.js'
-import { checkIssuer, normalizeTyp, validateClaims, type ClaimPolicy } from './claims/validate.js'
+import { checkIssuer, normalizeTyp, validateClaims, type ClaimPolicy, type IssuerPolicy } from './claims/validate.js'
+import { explainOutcome, type Explanation } from './explain.js'
 import { GuardError } from './errors.js'
 import { eventSink, type EventSink } from './events.js'
 import { asGuardError, withChallenge, type ChallengeSettings } from './http/challenge.js'
@@ -34,6 +35,12 @@ export interface Guard<C = DefaultClaims> {
   check(check: AuthCheck, auth: AuthInfo<C> | undefined): void
   /** Sets this guard's `WWW-Authenticate` on any error (a `GuardError` as is; anything else becomes one). */
   toHttpError(err: unknown): GuardError
+  /**
+   * Verifies a token and says, check by check, what passed and exactly why the
+   * first failing check failed (for development logs and the `jwtguard` CLI).
+   * Never throws for a bad token.
+   */
+  explain(token: string): Promise<Explanation>
   /** Fetches remote keys now (call before `listen()`); rejects if they cannot be had. */
   ready(): Promise<void>
   /** Forces a refetch of remote keys (e.g. after the IdP announced a rotation). */
@@ -163,6 +170,25 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
       }
     },
     toHttpError: (err) => withChallenge(asGuardError(err), b.challenge),
+    async explain(token) {
+      const context = {
+        algorithms,
+        typ: options.typ,
+        issuers: b.policy.issuers,
+        audienceClaim: b.policy.audienceClaim,
+        kids: (issuer: IssuerPolicy) => keys.kids(issuer),
+      }
+      try {
+        const auth = await verify(token)
+        return {
+          ...explainOutcome(token, undefined, context),
+          header: auth.header as Record<string, unknown>,
+          payload: auth.payload as Record<string, unknown>,
+        }
+      } catch (err) {
+        return explainOutcome(token, asGuardError(err), context)
+      }
+    },
     ready: () => keys.warm(issuerPolicies),
     reload: () => keys.reload(issuerPolicies),
     protectedResource: resource,

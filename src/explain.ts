@@ -1,0 +1,222 @@
+import type { IssuerPolicy } from './claims/validate.js'
+import type { GuardError, GuardErrorCode } from './errors.js'
+
+/** One check of the verification pipeline, as `guard.explain()` reports it. */
+export interface ExplainStep {
+  check:
+    | 'format'
+    | 'decryption'
+    | 'algorithm'
+    | 'header'
+    | 'type'
+    | 'issuer'
+    | 'key'
+    | 'signature'
+    | 'audience'
+    | 'expiry'
+    | 'not-before'
+    | 'issued-at'
+    | 'claims'
+    | 'revocation'
+  /** `true` passed, `false` failed, `undefined` not run (an earlier check failed). */
+  ok: boolean | undefined
+  /** One line for a person: the exact reason when it failed. */
+  detail: string
+}
+
+export interface Explanation {
+  ok: boolean
+  code: GuardErrorCode | undefined
+  steps: ExplainStep[]
+  /** Decoded, UNTRUSTED unless `ok`. */
+  header: Record<string, unknown> | undefined
+  payload: Record<string, unknown> | undefined
+}
+
+/** What explanations read from the guard's settings. */
+export interface ExplainContext {
+  algorithms: readonly string[]
+  typ: string | undefined
+  issuers: ReadonlyMap<string, IssuerPolicy>
+  audienceClaim: string
+  kids(issuer: IssuerPolicy): string[]
+}
+
+const ORDER: ExplainStep['check'][] = [
+  'format',
+  'decryption',
+  'algorithm',
+  'header',
+  'type',
+  'issuer',
+  'key',
+  'signature',
+  'audience',
+  'expiry',
+  'not-before',
+  'issued-at',
+  'claims',
+  'revocation',
+]
+
+/** "3 h 2 min", "45 s", "2 d 4 h". */
+export function humanDuration(seconds: number): string {
+  const s = Math.abs(Math.round(seconds))
+  const units: [number, string][] = [
+    [86400, 'd'],
+    [3600, 'h'],
+    [60, 'min'],
+    [1, 's'],
+  ]
+  const parts: string[] = []
+  let rest = s
+  for (const [size, name] of units) {
+    if (rest >= size && parts.length < 2) {
+      parts.push(`${Math.floor(rest / size)} ${name}`)
+      rest %= size
+    }
+  }
+  return parts.length ? parts.join(' ') : '0 s'
+}
+
+const iso = (epoch: unknown): string =>
+  typeof epoch === 'number' && Number.isFinite(epoch) ? new Date(epoch * 1000).toISOString() : String(epoch)
+const list = (values: Iterable<string>): string => [...values].map((v) => JSON.stringify(v)).join(', ') || 'none'
+
+function decode(segment: string | undefined): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(Buffer.from(segment ?? '', 'base64url').toString('utf8'))
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function stepOf(err: GuardError): ExplainStep['check'] {
+  const claim = err.context.claim
+  switch (err.code) {
+    case 'ERR_JWT_TOO_LARGE':
+    case 'ERR_JWT_MALFORMED':
+      return 'format'
+    case 'ERR_JWE_NOT_SUPPORTED':
+    case 'ERR_JWE_REQUIRED':
+    case 'ERR_JWE_DECRYPTION_FAILED':
+    case 'ERR_JWE_INVALID':
+      return 'decryption'
+    case 'ERR_JWT_ALG_NOT_ALLOWED':
+      return 'algorithm'
+    case 'ERR_JWT_HEADER_INVALID':
+      return 'header'
+    case 'ERR_JWT_TYP_INVALID':
+      return 'type'
+    case 'ERR_JWT_ISSUER_INVALID':
+      return 'issuer'
+    case 'ERR_JWT_SIGNATURE_INVALID':
+      return 'signature'
+    case 'ERR_JWT_AUDIENCE_INVALID':
+      return 'audience'
+    case 'ERR_JWT_EXPIRED':
+      return 'expiry'
+    case 'ERR_JWT_NOT_YET_VALID':
+      return 'not-before'
+    case 'ERR_JWT_ISSUED_IN_FUTURE':
+    case 'ERR_JWT_TOO_OLD':
+      return 'issued-at'
+    case 'ERR_JWT_REVOKED':
+    case 'ERR_JWT_JTI_MISSING':
+    case 'ERR_REVOCATION_UNAVAILABLE':
+      return 'revocation'
+    case 'ERR_JWT_CLAIM_MISSING':
+    case 'ERR_JWT_CLAIM_INVALID':
+      return claim === 'exp' ? 'expiry' : claim === 'nbf' ? 'not-before' : claim === 'iat' ? 'issued-at' : 'claims'
+    case 'ERR_JWT_SCHEMA_INVALID':
+      return 'claims'
+    default:
+      return 'key' // no matching key, or the key source is unavailable
+  }
+}
+
+function failureDetail(
+  err: GuardError,
+  ctx: ExplainContext,
+  header: Record<string, unknown> | undefined,
+  payload: Record<string, unknown> | undefined,
+): string {
+  const now = Date.now() / 1000
+  const issuer = typeof payload?.iss === 'string' ? ctx.issuers.get(payload.iss) : undefined
+  switch (err.code) {
+    case 'ERR_JWT_ALG_NOT_ALLOWED':
+      return `algorithm ${JSON.stringify(header?.alg)} is not allowed (allowed: ${ctx.algorithms.join(', ')})`
+    case 'ERR_JWT_TYP_INVALID':
+      return `typ ${JSON.stringify(header?.typ)} where ${JSON.stringify(ctx.typ)} is required`
+    case 'ERR_JWT_ISSUER_INVALID':
+      return `issuer ${JSON.stringify(payload?.iss)} is not allowed (expected ${list(ctx.issuers.keys())})`
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+      return `no key for kid ${JSON.stringify(header?.kid)} and alg ${JSON.stringify(header?.alg)} (the key set has kids: ${issuer ? list(ctx.kids(issuer)) : 'unknown'})`
+    case 'ERR_JWT_SIGNATURE_INVALID':
+      return `the signature does not verify with the key for kid ${JSON.stringify(header?.kid)}: the token was altered or signed by another key`
+    case 'ERR_JWT_AUDIENCE_INVALID':
+      return `audience ${JSON.stringify(payload?.[ctx.audienceClaim])} does not contain an accepted one (expected ${issuer ? list(issuer.audiences) : 'unknown'})`
+    case 'ERR_JWT_EXPIRED':
+      return `expired ${humanDuration(now - (payload?.exp as number))} ago (exp ${iso(payload?.exp)})`
+    case 'ERR_JWT_NOT_YET_VALID':
+      return `not valid for another ${humanDuration((payload?.nbf as number) - now)} (nbf ${iso(payload?.nbf)})`
+    case 'ERR_JWT_ISSUED_IN_FUTURE':
+      return `issued ${humanDuration((payload?.iat as number) - now)} in the future (iat ${iso(payload?.iat)}): check the clocks`
+    case 'ERR_JWT_TOO_OLD':
+      return `issued ${humanDuration(now - (payload?.iat as number))} ago, older than maxTokenAge`
+    case 'ERR_JWT_SCHEMA_INVALID':
+      return `claims do not match claimsSchema at ${JSON.stringify(err.context.path ?? '')}`
+    default: {
+      const reason =
+        typeof err.context.reason === 'string' ? ` (${err.context.reason}${err.context.claim ? `: ${err.context.claim}` : ''})` : ''
+      return `${err.message}${reason}`
+    }
+  }
+}
+
+function passDetail(
+  check: ExplainStep['check'],
+  header: Record<string, unknown> | undefined,
+  payload: Record<string, unknown> | undefined,
+): string {
+  const now = Date.now() / 1000
+  switch (check) {
+    case 'format':
+      return 'compact, canonical base64url'
+    case 'algorithm':
+      return `alg ${String(header?.alg)}`
+    case 'type':
+      return `typ ${JSON.stringify(header?.typ)}`
+    case 'issuer':
+      return `iss ${JSON.stringify(payload?.iss)}`
+    case 'key':
+      return `kid ${JSON.stringify(header?.kid)}`
+    case 'audience':
+      return `aud ${JSON.stringify(payload?.aud)}`
+    case 'expiry':
+      return typeof payload?.exp === 'number' ? `expires in ${humanDuration(payload.exp - now)} (${iso(payload.exp)})` : 'ok'
+    default:
+      return 'ok'
+  }
+}
+
+/** Builds the explanation of one verification outcome; every claim shown is the token's own, decoded. */
+export function explainOutcome(token: string, error: GuardError | undefined, ctx: ExplainContext, inner?: string): Explanation {
+  const source = inner ?? token
+  const [h, p] = typeof source === 'string' ? source.split('.') : []
+  const header = decode(h)
+  const payload = decode(p)
+  const encrypted = typeof token === 'string' && token.split('.').length === 5
+  const failed = error ? stepOf(error) : undefined
+  const failedAt = failed ? ORDER.indexOf(failed) : ORDER.length
+  const steps: ExplainStep[] = []
+  ORDER.forEach((check, i) => {
+    if (check === 'decryption' && !encrypted && failed !== 'decryption') return
+    if (check === 'type' && ctx.typ === undefined && failed !== 'type') return
+    if (i < failedAt) steps.push({ check, ok: true, detail: passDetail(check, header, payload) })
+    else if (i === failedAt) steps.push({ check, ok: false, detail: failureDetail(error!, ctx, header, payload) })
+    else steps.push({ check, ok: undefined, detail: 'not checked' })
+  })
+  return { ok: !error, code: error?.code, steps, header: encrypted && !inner ? decode(h) : header, payload }
+}
