@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { AuthInfo } from './types.js'
 
@@ -17,7 +17,7 @@ export interface CacheOptions {
 type Entry<C> = Omit<AuthInfo<C>, 'token'> & { validUntil: number }
 
 /** Digest of the token: the cache never holds tokens themselves. Intake has made the token canonical. */
-export const tokenDigest = (token: string): string => createHash('sha256').update(token, 'latin1').digest('base64url')
+export const tokenDigest = (token: string): string => hash('sha256', token, 'base64url')
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {

@@ -69,6 +69,8 @@ interface Built<C> {
   /** Verifications in progress, by token digest: concurrent requests with one new token share one verification. */
   inflight: Map<string, Promise<Verified<C>>>
   dpop: DpopPolicy | undefined
+  /** Whether any revocation check is configured (skipped entirely otherwise). */
+  revocable: boolean
   options: GuardOptions<C>
 }
 
@@ -113,6 +115,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     cache: ((s) => (s ? new VerifiedCache<C>(s) : undefined))(cacheSettings(options.cache)),
     inflight: new Map(),
     dpop,
+    revocable: options.isRevoked !== undefined || options.revocation !== undefined,
     options,
   }
   const issuerPolicies = [...resolved.policy.issuers.values()]
@@ -131,8 +134,8 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
 
   const verify = async (token: string): Promise<AuthInfo<C>> => {
     try {
-      const auth = await verifyCached(b, token)
-      await checkRevocation(b, auth)
+      const auth = cachedAuth(b, token) ?? (await verifyCached(b, token))
+      if (b.revocable) await checkRevocation(b, auth)
       return auth
     } catch (err) {
       return reject(err)
@@ -153,10 +156,10 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
         return undefined
       }
       try {
-        const proofKey = await checkProof(dpop, request, found)
-        const auth = await verifyCached(b, found.token)
+        const proofKey = dpop ? await checkProof(dpop, request, found) : undefined
+        const auth = cachedAuth(b, found.token) ?? (await verifyCached(b, found.token))
         checkBinding(found, proofKey, auth)
-        await checkRevocation(b, auth)
+        if (b.revocable) await checkRevocation(b, auth)
         return auth
       } catch (err) {
         return reject(err, found.scheme)
@@ -205,16 +208,19 @@ function bearerMethods(sources: readonly TokenSource[]): string[] {
   return [...methods]
 }
 
-/** The cache, then one shared verification per distinct token in flight, then the full verification. */
+/** The hot path, synchronous: a token verified before and still valid. */
+function cachedAuth<C>(b: Built<C>, token: string): AuthInfo<C> | undefined {
+  if (!b.cache || typeof token !== 'string' || token.length > b.maxTokenLength) return undefined
+  const hit = b.cache.get(tokenDigest(token), token)
+  if (hit) b.emit?.({ type: 'cache_hit' })
+  return hit
+}
+
+/** One shared verification per distinct token in flight, then the full verification, then the cache. */
 async function verifyCached<C>(b: Built<C>, token: string): Promise<AuthInfo<C>> {
   if (typeof token !== 'string') throw new GuardError('ERR_JWT_MALFORMED', 'Malformed token', { reason: 'not_a_string' })
   if (token.length > b.maxTokenLength) throw new GuardError('ERR_JWT_TOO_LARGE', 'Token too large', { reason: 'too_large' })
   const digest = tokenDigest(token)
-  const hit = b.cache?.get(digest, token)
-  if (hit) {
-    b.emit?.({ type: 'cache_hit' })
-    return hit
-  }
   const running = b.inflight.get(digest)
   if (running) return { ...(await running).auth }
   const work = verifyToken(b, token)
