@@ -42,6 +42,21 @@ export interface ExplainContext {
   kids(issuer: IssuerPolicy): string[]
 }
 
+/** Intake refusals in words (shared with `jwtguard inspect`). */
+export const MALFORMED_REASONS: Readonly<Record<string, string>> = {
+  segment_count: 'not 3 segments (JWS) or 5 (JWE)',
+  not_base64url: 'a segment is not canonical base64url (padding, whitespace or a stray character)',
+  header_not_json: 'the header is not JSON',
+  header_not_object: 'the header is not a JSON object',
+  payload_not_json: 'the payload is not JSON',
+  payload_not_object: 'the payload is not a JSON object',
+  alg_missing: 'the header has no "alg"',
+  enc_missing: 'the JWE header has no "enc"',
+  jwe_part_missing: 'a part of the JWE (iv, ciphertext or tag) is empty',
+  jws_part_missing: 'the payload or the signature is empty',
+  not_a_string: 'the token is not a string',
+}
+
 const ORDER: ExplainStep['check'][] = [
   'format',
   'decryption',
@@ -136,7 +151,11 @@ function stepOf(err: GuardError): ExplainStep['check'] {
   }
 }
 
+const kidText = (header: Record<string, unknown> | undefined): string =>
+  header?.kid === undefined ? 'no kid (every key of that type tried)' : `kid ${JSON.stringify(header.kid)}`
+
 function failureDetail(
+  token: string,
   err: GuardError,
   ctx: ExplainContext,
   header: Record<string, unknown> | undefined,
@@ -148,15 +167,26 @@ function failureDetail(
     case 'ERR_JWT_ALG_NOT_ALLOWED':
       return `algorithm ${JSON.stringify(header?.alg)} is not allowed (allowed: ${ctx.algorithms.join(', ')})`
     case 'ERR_JWT_TYP_INVALID':
-      return `typ ${JSON.stringify(header?.typ)} where ${JSON.stringify(ctx.typ)} is required`
+      return `${header?.typ === undefined ? 'no typ header' : `typ ${JSON.stringify(header.typ)}`} where ${JSON.stringify(ctx.typ)} is required`
+    case 'ERR_JWT_MALFORMED':
+      return `malformed: ${MALFORMED_REASONS[String(err.context.reason)] ?? err.message}`
+    case 'ERR_JWT_TOO_LARGE':
+      return `${token.length} bytes, over maxTokenLength`
+    case 'ERR_JWE_NOT_SUPPORTED':
+      return 'the token is a JWE and the guard has no decryption keys'
     case 'ERR_JWT_ISSUER_INVALID':
       return `issuer ${JSON.stringify(payload?.iss)} is not allowed (expected ${list(ctx.issuers.keys())})`
     case 'ERR_JWKS_NO_MATCHING_KEY':
-      return `no key for kid ${JSON.stringify(header?.kid)} and alg ${JSON.stringify(header?.alg)} (the key set has kids: ${issuer ? list(ctx.kids(issuer)) : 'unknown'})`
+      return `no key for ${kidText(header)} and alg ${JSON.stringify(header?.alg)} (the key set has kids: ${issuer ? list(ctx.kids(issuer)) : 'unknown'})`
     case 'ERR_JWT_SIGNATURE_INVALID':
-      return `the signature does not verify with the key for kid ${JSON.stringify(header?.kid)}: the token was altered or signed by another key`
-    case 'ERR_JWT_AUDIENCE_INVALID':
-      return `audience ${JSON.stringify(payload?.[ctx.audienceClaim])} does not contain an accepted one (expected ${issuer ? list(issuer.audiences) : 'unknown'})`
+      return `the signature does not verify with the key for ${kidText(header)}: the token was altered or signed by another key`
+    case 'ERR_JWT_AUDIENCE_INVALID': {
+      const aud = payload?.[ctx.audienceClaim]
+      const expected = issuer ? list(issuer.audiences) : 'unknown'
+      return aud === undefined
+        ? `no ${JSON.stringify(ctx.audienceClaim)} claim (expected ${expected})`
+        : `audience ${JSON.stringify(aud)} is not accepted (expected ${expected})`
+    }
     case 'ERR_JWT_EXPIRED':
       return `expired ${humanDuration(now - (payload?.exp as number))} ago (exp ${iso(payload?.exp)})`
     case 'ERR_JWT_NOT_YET_VALID':
@@ -167,6 +197,11 @@ function failureDetail(
       return `issued ${humanDuration(now - (payload?.iat as number))} ago, older than maxTokenAge`
     case 'ERR_JWT_SCHEMA_INVALID':
       return `claims do not match claimsSchema at ${JSON.stringify(err.context.path ?? '')}`
+    case 'ERR_JWKS_UNAVAILABLE':
+    case 'ERR_JWKS_TIMEOUT':
+    case 'ERR_JWKS_INVALID':
+    case 'ERR_DISCOVERY_FAILED':
+      return `could not fetch the key set (${String(err.context.reason ?? 'unknown')}); no key held, so the token was not judged`
     default: {
       const reason =
         typeof err.context.reason === 'string' ? ` (${err.context.reason}${err.context.claim ? `: ${err.context.claim}` : ''})` : ''
@@ -191,7 +226,7 @@ function passDetail(
     case 'issuer':
       return `iss ${JSON.stringify(payload?.iss)}`
     case 'key':
-      return `kid ${JSON.stringify(header?.kid)}`
+      return kidText(header)
     case 'audience':
       return `aud ${JSON.stringify(payload?.aud)}`
     case 'expiry':
@@ -215,7 +250,7 @@ export function explainOutcome(token: string, error: GuardError | undefined, ctx
     if (check === 'decryption' && !encrypted && failed !== 'decryption') return
     if (check === 'type' && ctx.typ === undefined && failed !== 'type') return
     if (i < failedAt) steps.push({ check, ok: true, detail: passDetail(check, header, payload) })
-    else if (i === failedAt) steps.push({ check, ok: false, detail: failureDetail(error!, ctx, header, payload) })
+    else if (i === failedAt) steps.push({ check, ok: false, detail: failureDetail(String(token), error!, ctx, header, payload) })
     else steps.push({ check, ok: undefined, detail: 'not checked' })
   })
   return { ok: !error, code: error?.code, steps, header: encrypted && !inner ? decode(h) : header, payload }
