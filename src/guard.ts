@@ -19,7 +19,7 @@ import type { AuthInfo, DefaultClaims } from './types.js'
 import { verifySignature } from './verify/signature.js'
 import { checkBinding, checkProof, confirmationOf } from './dpop/binding.js'
 import { dpopPolicy } from './dpop/policy.js'
-import type { DpopPolicy } from './dpop/proof.js'
+import { rememberProof, type DpopPolicy } from './dpop/proof.js'
 import { protectedResource, type ProtectedResource } from './http/metadata.js'
 
 /** A guard: everything built once from the options; `verify` and `authenticate` per request. */
@@ -156,9 +156,10 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
         return undefined
       }
       try {
-        const proofKey = dpop ? await checkProof(dpop, request, found) : undefined
+        const proof = dpop ? await checkProof(dpop, request, found) : undefined
         const auth = cachedAuth(b, found.token) ?? (await verifyCached(b, found.token))
-        checkBinding(found, proofKey, auth)
+        checkBinding(found, proof, auth)
+        if (dpop && proof) await rememberProof(dpop, proof)
         if (b.revocable) await checkRevocation(b, auth)
         return auth
       } catch (err) {
@@ -169,7 +170,8 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
       try {
         check(auth as AuthInfo<unknown> | undefined)
       } catch (err) {
-        throw withChallenge(asGuardError(err), b.challenge)
+        // RFC 9449 §7.1: a request made with a DPoP-bound token is answered in the DPoP scheme.
+        throw withChallenge(asGuardError(err), b.challenge, auth?.cnf?.jkt !== undefined ? 'DPoP' : undefined)
       }
     },
     toHttpError: (err) => withChallenge(asGuardError(err), b.challenge),

@@ -1,7 +1,7 @@
 import { GuardError } from '../errors.js'
 import type { ExtractedToken, GuardRequest } from '../intake/request.js'
 import type { AuthInfo } from '../types.js'
-import { invalidProof, verifyProof, type DpopPolicy } from './proof.js'
+import { invalidProof, verifyProof, type CheckedProof, type DpopPolicy } from './proof.js'
 
 /** The `cnf` of raw claims as AuthInfo carries it (kept apart from `payload`, which a schema may reshape). */
 export function confirmationOf(payload: Record<string, unknown>): { jkt?: string } | undefined {
@@ -33,7 +33,7 @@ export async function checkProof(
   policy: DpopPolicy | undefined,
   request: GuardRequest,
   found: ExtractedToken,
-): Promise<string | undefined> {
+): Promise<CheckedProof | undefined> {
   if (!policy) return undefined
   if (found.scheme !== 'DPoP') {
     if (policy.required) throw new GuardError('ERR_DPOP_BINDING_INVALID', 'DPoP-bound token required', { reason: 'bearer_refused' })
@@ -51,10 +51,10 @@ export async function checkProof(
  * After the token is verified: RFC 9449 §7.1. A token bound to a key (`cnf.jkt`)
  * is accepted only with a proof by that key, never as a bearer token.
  */
-export function checkBinding(found: ExtractedToken, proofKey: string | undefined, auth: AuthInfo<unknown>): void {
+export function checkBinding(found: ExtractedToken, proof: CheckedProof | undefined, auth: AuthInfo<unknown>): void {
   const jkt = auth.cnf?.jkt
   if (found.scheme === 'DPoP') {
-    if (jkt === undefined || jkt !== proofKey)
+    if (jkt === undefined || jkt !== proof?.jkt)
       throw new GuardError('ERR_DPOP_BINDING_INVALID', 'Token not bound to the DPoP key', { reason: 'jkt_mismatch' })
   } else if (jkt !== undefined) {
     throw new GuardError('ERR_DPOP_BINDING_INVALID', 'DPoP-bound token sent as Bearer', { reason: 'bound_as_bearer' })

@@ -43,6 +43,7 @@ const MESSAGES: Record<string, string> = {
   ath: 'DPoP proof ath mismatch',
   replay: 'DPoP proof replayed',
   multiple_proofs: 'More than one DPoP proof',
+  crit: 'DPoP proof uses an unsupported extension',
 }
 
 export const invalidProof = (reason: string, message = MESSAGES[reason] ?? 'Invalid DPoP proof'): GuardError =>
@@ -58,8 +59,18 @@ export function normalizeHtu(value: string): string | undefined {
   }
 }
 
-/** Checks a DPoP proof (RFC 9449 §4.3) and returns the thumbprint of its key, to match `cnf.jkt`. */
-export async function verifyProof(policy: DpopPolicy, request: ProofRequest): Promise<string> {
+/** A proof that passed every check but the replay one: its key's thumbprint, and the key to remember it by. */
+export interface CheckedProof {
+  jkt: string
+  replayKey: string
+}
+
+/**
+ * Checks a DPoP proof (RFC 9449 §4.3) except for replay: the `jti` is recorded
+ * (`rememberProof`) only once the token is verified and bound to this key, so
+ * nobody can fill the replay store with proofs for tokens they do not hold.
+ */
+export async function verifyProof(policy: DpopPolicy, request: ProofRequest): Promise<CheckedProof> {
   const { proof } = request
   if (proof.length > MAX_PROOF_LENGTH || !COMPACT.test(proof)) throw invalidProof('malformed')
   const [head, body] = proof.split('.') as [string, string, string]
@@ -72,6 +83,8 @@ export async function verifyProof(policy: DpopPolicy, request: ProofRequest): Pr
     throw invalidProof('malformed')
   }
   if (header.typ !== 'dpop+jwt') throw invalidProof('typ')
+  // RFC 7515 §4.1.11: no JWS extension is understood here.
+  if (header.crit !== undefined || header.b64 !== undefined) throw invalidProof('crit')
   const alg = header.alg
   if (typeof alg !== 'string' || !policy.algorithms.has(alg)) throw invalidProof('alg')
   const jwk = header.jwk
@@ -107,9 +120,12 @@ export async function verifyProof(policy: DpopPolicy, request: ProofRequest): Pr
       reason: claims.nonce === undefined ? 'nonce_missing' : 'nonce_invalid',
     })
   }
-  // Replay: a proof is single-use for as long as its iat could be accepted.
-  if (!(await policy.replay.remember(`${jwkThumbprint(k)}:${claims.jti}`, policy.proofMaxAge * 2 + 1))) throw invalidProof('replay')
-  const thumbprint = jwkThumbprint(k)
-  if (!thumbprint) throw invalidProof('jwk')
-  return thumbprint
+  const jkt = jwkThumbprint(k)
+  if (!jkt) throw invalidProof('jwk')
+  return { jkt, replayKey: `${jkt}:${claims.jti}` }
+}
+
+/** Replay: a proof is single-use for as long as its `iat` could be accepted. */
+export async function rememberProof(policy: DpopPolicy, proof: CheckedProof): Promise<void> {
+  if (!(await policy.replay.remember(proof.replayKey, policy.proofMaxAge * 2 + 1))) throw invalidProof('replay')
 }

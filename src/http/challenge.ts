@@ -32,7 +32,9 @@ export function bearerChallenge(err: GuardError, settings: ChallengeSettings, sc
     params.push(`error=${quote(err.challenge)}`, `error_description=${quote(err.message)}`)
     if (err.code === 'ERR_JWT_INSUFFICIENT_SCOPE' && err.context.scope) params.push(`scope=${quote(err.context.scope.join(' '))}`)
   }
-  if (settings.resourceMetadataUrl && err.status === 401) params.push(`resource_metadata=${quote(settings.resourceMetadataUrl)}`)
+  // 401s, and 403 insufficient_scope (MCP authorization: the client may step up with the metadata's scopes).
+  if (settings.resourceMetadataUrl && (err.status === 401 || err.code === 'ERR_JWT_INSUFFICIENT_SCOPE'))
+    params.push(`resource_metadata=${quote(settings.resourceMetadataUrl)}`)
   const algs = settings.dpopAlgorithms ? `algs=${quote(settings.dpopAlgorithms.join(' '))}` : undefined
   if (algs && (scheme === 'DPoP' || settings.dpopRequired || err.code.startsWith('ERR_DPOP_')))
     return `DPoP ${[...params, algs].join(', ')}`

@@ -50,13 +50,21 @@ export function protectedResource(
     return fail('resource', 'must be an absolute URL')
   }
   if (resource.search || resource.hash) fail('resource', 'must have no query or fragment (RFC 9728 §2)')
-  const suffix = resource.pathname === '/' ? '' : resource.pathname.replace(/\/$/, '')
+  if (!(
+    resource.protocol === 'https:' ||
+    (resource.protocol === 'http:' && /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/.test(resource.hostname))
+  )) {
+    fail('resource', 'must be an https: URL (http: only on a loopback host), RFC 9728 §1.2')
+  }
+  // RFC 9728 §3.1: the resource's path, as is (a trailing slash is part of the identifier).
+  const suffix = resource.pathname === '/' ? '' : resource.pathname
   const path = `/.well-known/oauth-protected-resource${suffix}`
   const document: Record<string, unknown> = { resource: options.resource }
   const servers = urlList(options.authorizationServers, 'authorizationServers')
-  if (servers) document.authorization_servers = servers
+  // RFC 9728 §3.2: members with no value are omitted, not sent empty.
+  if (servers?.length) document.authorization_servers = servers
   const scopes = urlList(options.scopesSupported, 'scopesSupported')
-  if (scopes) document.scopes_supported = scopes
+  if (scopes?.length) document.scopes_supported = scopes
   document.bearer_methods_supported = derived.bearerMethods
   if (derived.dpopAlgorithms) {
     document.dpop_signing_alg_values_supported = derived.dpopAlgorithms

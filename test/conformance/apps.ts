@@ -88,14 +88,15 @@ export type Family = 'express' | 'koa' | 'fastify'
 export interface Framework {
   name: string
   family: Family
-  start(spec: AppSpec): Promise<Running>
+  /** Serves `spec` on 127.0.0.1: on `port`, for apps whose options name their own URL; default an ephemeral port. */
+  start(spec: AppSpec, port?: number): Promise<Running>
 }
 
-async function listen(listener: RequestListener): Promise<Running> {
+async function listen(listener: RequestListener, port = 0): Promise<Running> {
   const server = createServer(listener)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
+    server.listen(port, '127.0.0.1', resolve)
   })
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -111,7 +112,7 @@ function expressFramework(name: string, express: typeof Express): Framework {
   return {
     name,
     family: 'express',
-    start(spec) {
+    start(spec, port) {
       const app = express()
       app.set('env', 'test') // finalhandler logs every error to stderr unless env is 'test'
       app.get(PUBLIC.path, (_req, res) => {
@@ -125,7 +126,7 @@ function expressFramework(name: string, express: typeof Express): Framework {
         if (route.check) app.get(route.path, route.check(expressAdapter), handler)
         else app.get(route.path, handler)
       }
-      return listen(app)
+      return listen(app, port)
     },
   }
 }
@@ -134,7 +135,7 @@ function koaFramework(name: string, KoaApp: typeof Koa): Framework {
   return {
     name,
     family: 'koa',
-    start(spec) {
+    start(spec, port) {
       const app = new KoaApp()
       app.silent = true // ctx.onerror would log non-exposed errors to stderr
       const open = new Router()
@@ -152,7 +153,7 @@ function koaFramework(name: string, KoaApp: typeof Koa): Framework {
       app.use(open.routes())
       app.use(koaAdapter.jwtGuard(spec.guard))
       app.use(guarded.routes())
-      return listen(app.callback())
+      return listen(app.callback(), port)
     },
   }
 }
@@ -177,7 +178,7 @@ function fastifyFramework(name: string, create: () => unknown): Framework {
   return {
     name,
     family: 'fastify',
-    async start(spec) {
+    async start(spec, port = 0) {
       const app = create() as FastifyApp
       await app.register(fastifyAdapter.jwtGuard, spec.guard)
       app.get(PUBLIC.path, { config: { auth: false } }, async () => PUBLIC.reply(undefined))
@@ -185,7 +186,7 @@ function fastifyFramework(name: string, create: () => unknown): Framework {
         const options = route.check ? { preHandler: route.check(fastifyAdapter) } : {}
         app.get(route.path, options, async (request) => route.reply(request.auth))
       }
-      const url = await app.listen({ port: 0, host: '127.0.0.1' })
+      const url = await app.listen({ port, host: '127.0.0.1' })
       return {
         url,
         close: async () => {
