@@ -123,9 +123,10 @@ describe('oidc-provider: token options', () => {
     const inner = new TextDecoder().decode((await compactDecrypt(token, privateKey)).plaintext)
     expect(decodeProtectedHeader(inner)).toMatchObject({ typ: 'at+jwt', kid: provider.kid })
 
-    // Flips when JWE support lands: then a guard with `decryption: { keys: [privateKey] }` verifies this token.
-    const err = await rejection(guardFor(provider).guard.verify(token))
-    expect(err.code).toBe('ERR_JWE_NOT_SUPPORTED')
+    // Without decryption keys the guard refuses it plainly; with them it verifies the inner JWS as usual.
+    expect((await rejection(guardFor(provider).guard.verify(token))).code).toBe('ERR_JWE_NOT_SUPPORTED')
+    const auth = await guardFor(provider, { decryption: { keys: [privateKey] } }).guard.verify(token)
+    expect(auth).toMatchObject({ encrypted: true, header: { typ: 'at+jwt', kid: provider.kid }, payload: { client_id: CLIENT_ID } })
   })
 
   it('binds the token to the DPoP proof key (cnf.jkt)', async () => {
