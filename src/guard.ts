@@ -66,7 +66,7 @@ interface Built<C> {
   emit: EventSink | undefined
   decryption: DecryptionPolicy | undefined
   cache: VerifiedCache<C> | undefined
-  /** Verifications in progress, by token digest: concurrent requests with one new token share one verification. */
+  /** Verifications in progress, by token: concurrent requests with one new token share one verification. */
   inflight: Map<string, Promise<Verified<C>>>
   dpop: DpopPolicy | undefined
   /** Whether any revocation check is configured (skipped entirely otherwise). */
@@ -222,17 +222,17 @@ function cachedAuth<C>(b: Built<C>, token: string): AuthInfo<C> | undefined {
 async function verifyCached<C>(b: Built<C>, token: string): Promise<AuthInfo<C>> {
   if (typeof token !== 'string') throw new GuardError('ERR_JWT_MALFORMED', 'Malformed token', { reason: 'not_a_string' })
   if (token.length > b.maxTokenLength) throw new GuardError('ERR_JWT_TOO_LARGE', 'Token too large', { reason: 'too_large' })
-  const digest = tokenDigest(token)
-  const running = b.inflight.get(digest)
+  // Keyed by the token itself: an entry lives only while its verification runs.
+  const running = b.inflight.get(token)
   if (running) return { ...(await running).auth }
   const work = verifyToken(b, token)
-  b.inflight.set(digest, work)
+  b.inflight.set(token, work)
   try {
     const { auth, until } = await work
-    b.cache?.set(digest, auth, until)
+    b.cache?.set(tokenDigest(token), auth, until)
     return auth
   } finally {
-    b.inflight.delete(digest)
+    b.inflight.delete(token)
   }
 }
 

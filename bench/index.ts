@@ -1,0 +1,37 @@
+import { parseArgs } from 'node:util'
+import { runHttp } from './http.js'
+import { runMemory } from './memory.js'
+import { runMicro } from './micro.js'
+import { machineInfo, writeResults, type SuiteResult } from './report.js'
+
+/**
+ * `npm run bench [-- --only micro|http|memory] [-- --quick]`: runs the suites
+ * in sequence, prints a table per suite and writes `bench/results/`. Every
+ * figure is a ratio measured side by side in this one run: compare ratios,
+ * not absolute numbers, across machines.
+ */
+
+const SUITES = { micro: runMicro, http: runHttp, memory: runMemory } as const
+type SuiteName = keyof typeof SUITES
+
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } })
+const only = values.only?.split(',') ?? Object.keys(SUITES)
+const unknown = only.filter((name) => !(name in SUITES))
+if (unknown.length > 0) throw new Error(`--only: unknown suite(s) ${unknown.join(', ')}; known: ${Object.keys(SUITES).join(', ')}`)
+const quick = values.quick
+
+const startedAt = new Date()
+const machine = machineInfo()
+console.log(`jwtguard bench · ${machine.cpu} · ${machine.cores} cores · Node ${machine.node} · ${machine.totalMemoryGiB} GiB`)
+console.log(`load average at start: ${machine.loadAverage.join(' ')}${quick ? ' · --quick: short runs, indicative only' : ''}\n`)
+
+const results: SuiteResult[] = []
+for (const name of only as SuiteName[]) {
+  console.log(`== ${name}`)
+  const result = await SUITES[name]({ quick })
+  results.push(result)
+  console.log(`\n${result.tables.join('\n\n')}\n`)
+  for (const note of result.notes) console.log(note)
+  console.log()
+}
+for (const file of await writeResults(results, quick, startedAt)) console.log(`wrote ${file}`)

@@ -1,0 +1,119 @@
+import { measureCell } from './measure.js'
+import { ratio, table, type SuiteResult } from './report.js'
+import { createFixtures, JWE_KINDS, JWS_ALGS, SUB } from './setup.js'
+import { jweVariants, jwsVariants, type Variant } from './verifiers.js'
+
+/**
+ * Micro suite: `guard.verify` cold (cache off, every call verifies) and hot
+ * (cache hits on a pool of 1,000 tokens), side by side in one run with the
+ * node:crypto floor and the peer libraries, at 1 and 32 verifications in flight.
+ */
+
+export interface MicroFigure {
+  case: string
+  variant: string
+  hot: boolean
+  concurrency: number
+  count: number
+  opsPerSec: number
+  runs: number[]
+  /** The row this one is compared to (same case, same concurrency), and the ratio. */
+  baseline: string
+  ratio: number
+}
+
+const POOL = 1_000
+const CONCURRENCY = [1, 32] as const
+
+interface Case {
+  name: string
+  tokens: string[]
+  variants: Variant[]
+  /** Operations per cold cell: RSA-OAEP decryption is a private-key operation (~1 ms), so its cells are shorter. */
+  coldCount: number
+  baseline: string
+}
+
+async function cases(quick: boolean, f: Awaited<ReturnType<typeof createFixtures>>): Promise<Case[]> {
+  const scale = quick ? 10 : 1
+  const out: Case[] = []
+  for (const alg of JWS_ALGS) {
+    out.push({
+      name: alg,
+      tokens: await f.tokens(alg, POOL),
+      variants: await jwsVariants(f, alg),
+      coldCount: 20_000 / scale,
+      baseline: 'node:crypto (floor)',
+    })
+  }
+  for (const kind of JWE_KINDS) {
+    out.push({
+      name: `JWE ${kind} + A256GCM (inner RS256)`,
+      tokens: await f.jweTokens(kind, POOL),
+      variants: await jweVariants(f, kind),
+      coldCount: (kind === 'dir' ? 20_000 : 2_000) / scale,
+      baseline: 'jose compactDecrypt + jwtVerify',
+    })
+  }
+  return out
+}
+
+/** Once per library: the first token must verify and give back the right `sub`. */
+async function checkVerifies(c: Case): Promise<void> {
+  for (const v of c.variants) {
+    const sub = await v.verify(c.tokens[0]!)
+    if (sub !== SUB) throw new Error(`${c.name} / ${v.name}: expected sub ${SUB}, got ${String(sub)}`)
+  }
+}
+
+export async function runMicro({ quick = false, log = console.log } = {}): Promise<SuiteResult> {
+  const hotCount = quick ? 20_000 : 200_000
+  const f = await createFixtures()
+  const figures: MicroFigure[] = []
+  const tables: string[] = []
+  try {
+    for (const c of await cases(quick, f)) {
+      await checkVerifies(c)
+      const rows: MicroFigure[] = []
+      for (const concurrency of CONCURRENCY) {
+        for (const v of c.variants) {
+          const count = v.hot ? hotCount : c.coldCount
+          log(`  micro ${c.name} · ${v.name} · c=${concurrency} · ${count.toLocaleString('en-US')} ops`)
+          const { opsPerSec, runs } = await measureCell(v.verify, c.tokens, count, concurrency)
+          rows.push({ case: c.name, variant: v.name, hot: v.hot, concurrency, count, opsPerSec, runs, baseline: c.baseline, ratio: 0 })
+        }
+      }
+      for (const row of rows) {
+        const base = rows.find((r) => r.variant === c.baseline && r.concurrency === row.concurrency)!
+        row.ratio = row.opsPerSec / base.opsPerSec
+      }
+      figures.push(...rows)
+      tables.push(renderCase(c, rows))
+    }
+  } finally {
+    await f.close()
+  }
+  return {
+    suite: 'micro',
+    figures,
+    tables,
+    notes: [
+      'Ratios are to the first row of each table at the same concurrency: the node:crypto floor (sync verify with a KeyObject,',
+      'base64url decode and JSON parse, no claim checks) for JWS, plain jose for JWE. "cache hit" rows cycle a pool of 1,000 tokens.',
+    ],
+  }
+}
+
+function renderCase(c: Case, rows: MicroFigure[]): string {
+  const at = (variant: string, concurrency: number) => rows.find((r) => r.variant === variant && r.concurrency === concurrency)!
+  const base = (concurrency: number) => at(c.baseline, concurrency).opsPerSec
+  return table(
+    `micro · ${c.name}`,
+    ['verifier', 'c=1 ops/s', 'ratio', 'c=32 ops/s', 'ratio'],
+    c.variants.map((v) => {
+      const one = at(v.name, 1).opsPerSec
+      const many = at(v.name, 32).opsPerSec
+      return [v.name, one, ratio(one, base(1)), many, ratio(many, base(32))]
+    }),
+  )
+}

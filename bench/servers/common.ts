@@ -1,0 +1,71 @@
+import { createPublicKey, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { CONFIG_ENV, VARIANTS, type ChildMessage, type Framework, type ParentMessage, type ServerConfig, type Variant } from './protocol.js'
+
+/** The server side of a bench server process: config, the hand-written route's verifier, and the IPC loop. */
+
+export function readConfig(): ServerConfig {
+  const raw = process.env[CONFIG_ENV]
+  if (!raw) throw new Error(`${CONFIG_ENV} is not set: bench servers are started by bench/servers/launch.ts`)
+  return JSON.parse(raw) as ServerConfig
+}
+
+export const publicKeyOf = (config: ServerConfig): KeyObject => createPublicKey({ key: config.jwk as JsonWebKey, format: 'jwk' })
+export const pemOf = (config: ServerConfig): string => publicKeyOf(config).export({ type: 'spki', format: 'pem' }) as string
+
+/**
+ * What a careful hand-written route does with raw node:crypto: RS256 signature
+ * (sync, KeyObject imported once), then `exp`, `iss` and `aud`. Returns the
+ * `sub`, or `undefined` for any failure.
+ */
+export function rawVerifier(config: ServerConfig): (authorization: string | undefined) => string | undefined {
+  const key = publicKeyOf(config)
+  return (authorization) => {
+    if (!authorization?.startsWith('Bearer ')) return undefined
+    const token = authorization.slice(7)
+    const first = token.indexOf('.')
+    const last = token.lastIndexOf('.')
+    if (first < 0 || first === last) return undefined
+    try {
+      if (!cryptoVerify('sha256', Buffer.from(token.slice(0, last), 'latin1'), key, Buffer.from(token.slice(last + 1), 'base64url')))
+        return undefined
+      const claims = JSON.parse(Buffer.from(token.slice(first + 1, last), 'base64url').toString('utf8')) as Record<string, unknown>
+      const fresh = typeof claims.exp === 'number' && claims.exp > Date.now() / 1000
+      const ok = fresh && claims.iss === config.issuer && claims.aud === config.audience && typeof claims.sub === 'string'
+      return ok ? (claims.sub as string) : undefined
+    } catch {
+      return undefined
+    }
+  }
+}
+
+/** The variants named in argv[2] (comma-separated), default all of the framework's. */
+function requestedVariants(framework: Framework): Variant[] {
+  const all: readonly Variant[] = VARIANTS[framework]
+  const asked = process.argv[2]?.split(',') ?? [...all]
+  const unknown = asked.filter((v) => !all.includes(v as Variant))
+  if (unknown.length > 0) throw new Error(`${framework}: unknown variant(s) ${unknown.join(', ')}; known: ${all.join(', ')}`)
+  return asked as Variant[]
+}
+
+/**
+ * Starts one server per requested variant (each on its own 127.0.0.1 port),
+ * reports the ports to the parent over IPC, answers `stats` / `reset`, and
+ * exits when the parent goes away or sends SIGTERM.
+ */
+export async function serve(framework: Framework, start: (variant: Variant) => Promise<number>): Promise<void> {
+  if (!process.send) throw new Error('bench servers run under bench/servers/launch.ts (they report over IPC)')
+  const send = (message: ChildMessage) => process.send!(message)
+  const delay = monitorEventLoopDelay({ resolution: 10 })
+  delay.enable()
+  const ports: Partial<Record<Variant, number>> = {}
+  for (const variant of requestedVariants(framework)) ports[variant] = await start(variant)
+  process.on('message', (message: ParentMessage) => {
+    if (message.type === 'reset') return delay.reset()
+    const { rss, heapUsed } = process.memoryUsage()
+    send({ type: 'stats', eventLoopMaxMs: delay.max / 1e6, eventLoopP99Ms: delay.percentile(99) / 1e6, rss, heapUsed })
+  })
+  process.on('disconnect', () => process.exit(0))
+  process.on('SIGTERM', () => process.exit(0))
+  send({ type: 'ready', ports })
+}

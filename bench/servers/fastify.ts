@@ -1,0 +1,61 @@
+import fastifyJwt from '@fastify/jwt'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import { jwtGuard } from '../../adapters/fastify.js'
+import { createGuard } from '../../src/index.js'
+import { pemOf, rawVerifier, readConfig, serve } from './common.js'
+import { ROUTE, type Variant } from './protocol.js'
+
+/** Fastify 5 bench servers: `node --import tsx bench/servers/fastify.ts [variant,…]` (started by launch.ts). */
+
+const config = readConfig()
+const { issuer, audience, jwksUri, jwksCache } = config
+const raw = rawVerifier(config)
+
+/** Installs a variant's auth on `app`; returns how the route reads `sub`. */
+async function install(app: FastifyInstance, variant: Variant): Promise<(request: FastifyRequest) => unknown> {
+  switch (variant) {
+    case 'bare':
+      return () => 'anonymous'
+    case 'jwtguard':
+    case 'jwtguard-nocache': {
+      const guard = createGuard({
+        issuer,
+        audience,
+        jwksUri,
+        ...(jwksCache ? { jwksCache } : {}),
+        ...(variant === 'jwtguard-nocache' ? { cache: false } : {}),
+      })
+      await guard.ready()
+      await app.register(jwtGuard, { guard })
+      return (request) => request.auth?.payload.sub
+    }
+    case 'raw-crypto': {
+      const subs = new WeakMap<FastifyRequest, string>()
+      app.addHook('onRequest', async (request, reply) => {
+        const sub = raw(request.headers.authorization)
+        if (sub === undefined) return reply.code(401).send({ error: 'invalid_token' })
+        subs.set(request, sub)
+      })
+      return (request) => subs.get(request)
+    }
+    case '@fastify/jwt':
+    case '@fastify/jwt-cache': {
+      await app.register(fastifyJwt, {
+        secret: { public: pemOf(config) },
+        verify: { algorithms: ['RS256'], allowedIss: issuer, allowedAud: audience, cache: variant === '@fastify/jwt-cache' },
+      })
+      app.addHook('onRequest', (request) => request.jwtVerify())
+      return (request) => (request.user as { sub?: string }).sub
+    }
+    default:
+      throw new Error(`fastify: no variant ${variant}`)
+  }
+}
+
+await serve('fastify', async (variant) => {
+  const app = Fastify({ logger: false })
+  const sub = await install(app, variant)
+  app.get(ROUTE, async (request) => ({ sub: sub(request) }))
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return (app.server.address() as import('node:net').AddressInfo).port
+})

@@ -1,0 +1,60 @@
+import Router from '@koa/router'
+import Koa, { type Middleware } from 'koa'
+import koaJwt from 'koa-jwt'
+import type { AddressInfo } from 'node:net'
+import { jwtGuard } from '../../adapters/koa.js'
+import { createGuard } from '../../src/index.js'
+import { publicKeyOf, rawVerifier, readConfig, serve } from './common.js'
+import { ROUTE, type Variant } from './protocol.js'
+
+/** Koa 3 bench servers: `node --import tsx bench/servers/koa.ts [variant,…]` (started by launch.ts). */
+
+const config = readConfig()
+const { issuer, audience, jwksUri } = config
+const raw = rawVerifier(config)
+
+/** The auth middleware of a variant and how the route reads `sub` after it. */
+async function authFor(variant: Variant): Promise<{ use?: Middleware; sub: (ctx: Koa.Context) => unknown }> {
+  switch (variant) {
+    case 'bare':
+      return { sub: () => 'anonymous' }
+    case 'jwtguard':
+    case 'jwtguard-nocache': {
+      const guard = createGuard({ issuer, audience, jwksUri, ...(variant === 'jwtguard-nocache' ? { cache: false } : {}) })
+      await guard.ready()
+      return { use: jwtGuard(guard) as Middleware, sub: (ctx) => ctx.state.auth?.payload.sub }
+    }
+    case 'raw-crypto':
+      return {
+        use: async (ctx, next) => {
+          ctx.state.sub = raw(ctx.headers.authorization)
+          if (ctx.state.sub === undefined) ctx.throw(401)
+          await next()
+        },
+        sub: (ctx) => ctx.state.sub,
+      }
+    case 'koa-jwt':
+      return {
+        // A KeyObject works at run time (jsonwebtoken takes it); koa-jwt's types only list strings and Buffers.
+        use: koaJwt({ secret: publicKeyOf(config) as unknown as Buffer, algorithms: ['RS256'], issuer, audience }),
+        sub: (ctx) => ctx.state.user?.sub,
+      }
+    default:
+      throw new Error(`koa: no variant ${variant}`)
+  }
+}
+
+await serve('koa', async (variant) => {
+  const app = new Koa()
+  app.silent = true
+  const { use, sub } = await authFor(variant)
+  if (use) app.use(use)
+  const router = new Router()
+  router.get(ROUTE, (ctx) => {
+    ctx.body = { sub: sub(ctx) }
+  })
+  app.use(router.routes())
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port))
+  })
+})

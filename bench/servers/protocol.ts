@@ -1,0 +1,43 @@
+import type { JWK } from 'jose'
+import type { JwksCacheOptions } from '../../src/index.js'
+
+/** What a bench server process and its parent share: the frameworks, their variants, the config and the IPC messages. */
+
+export type Framework = 'express' | 'koa' | 'fastify'
+
+/** Each framework bare, with jwtguard (cache on / off), with a hand-written node:crypto route, and with its peers. */
+export const VARIANTS = {
+  express: ['bare', 'jwtguard', 'jwtguard-nocache', 'raw-crypto', 'express-oauth2-jwt-bearer', 'express-jwt'],
+  koa: ['bare', 'jwtguard', 'jwtguard-nocache', 'raw-crypto', 'koa-jwt'],
+  fastify: ['bare', 'jwtguard', 'jwtguard-nocache', 'raw-crypto', '@fastify/jwt', '@fastify/jwt-cache'],
+} as const satisfies Record<Framework, readonly string[]>
+
+export type Variant = (typeof VARIANTS)[Framework][number]
+
+/** Passed in the `BENCH_SERVER_CONFIG` environment variable, as JSON. */
+export interface ServerConfig {
+  issuer: string
+  audience: string
+  /** Served by the parent: jwtguard and express-oauth2-jwt-bearer fetch the key from it, as in production. */
+  jwksUri: string
+  /** The RS256 public key, for the peers configured with a key (express-jwt, koa-jwt, @fastify/jwt) and the raw route. */
+  jwk: JWK
+  /** jwtguard's remote key-set settings (the soak shortens them). */
+  jwksCache?: JwksCacheOptions
+}
+
+export const CONFIG_ENV = 'BENCH_SERVER_CONFIG'
+
+/** Every server answers `GET /protected` with `{ sub }` (200) or an error status. */
+export const ROUTE = '/protected'
+
+export interface ServerStats {
+  /** Largest event-loop delay since start or the last reset, in ms (`monitorEventLoopDelay`). */
+  eventLoopMaxMs: number
+  eventLoopP99Ms: number
+  rss: number
+  heapUsed: number
+}
+
+export type ParentMessage = { type: 'reset' } | { type: 'stats' }
+export type ChildMessage = { type: 'ready'; ports: Partial<Record<Variant, number>> } | ({ type: 'stats' } & ServerStats)

@@ -1,0 +1,140 @@
+import { parseArgs } from 'node:util'
+import { table, writeSuiteFile } from './report.js'
+import { launch, type ServerProcess } from './servers/launch.js'
+import { ROUTE } from './servers/protocol.js'
+import { createSoakIssuer, TOKEN_KINDS, type SoakIssuer, type TokenKind } from './soak-issuer.js'
+
+/**
+ * `npm run soak [-- --seconds N]`: mixed valid / expired / forged / unknown-kid
+ * / malformed traffic through Fastify + jwtguard (`jwksUri` on a loopback
+ * JWKS), while the JWKS rotates every 5 s and answers 500 for 2.5 s of every
+ * 20 s. Exits non-zero on a 5xx other than 503, a crash or an unanswered
+ * request, a bad token accepted, or unbounded JWKS fetching. Not part of `npm test`.
+ */
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' } } })
+const SECONDS = Number(values.seconds)
+if (!Number.isFinite(SECONDS) || SECONDS <= 0) throw new Error('--seconds must be a positive number')
+
+const CONNECTIONS = 32
+const REQUEST_TIMEOUT_MS = 5_000
+const ROTATE_EVERY_S = 5
+/** The JWKS is down during [7 s, 9.5 s) of every 20 s: after a rotation has been fetched, so valid tokens keep verifying. */
+const isDown = (t: number): boolean => t % 20 >= 7 && t % 20 < 9.5
+const JWKS_CACHE = { cacheMaxAge: 2_000, cooldownDuration: 1_000, timeoutDuration: 1_000, staleIfError: 300_000 }
+/** Each fetch is either at least a cooldown after the previous attempt, or a refresh of a set at least cacheMaxAge old. */
+const FETCH_BOUND = Math.ceil((SECONDS * 1000) / JWKS_CACHE.cooldownDuration + (SECONDS * 1000) / JWKS_CACHE.cacheMaxAge) + 2
+/** 6 in 10 requests carry a valid token. */
+const MIX: TokenKind[] = ['valid', 'valid', 'valid', 'valid', 'valid', 'valid', 'expired', 'forged', 'unknown-kid', 'malformed']
+
+type Counts = Map<TokenKind, Map<string, number>>
+
+/** Drives the clock (rotations, outages) and the traffic until the deadline; counts outcomes per token kind. */
+async function traffic(issuer: SoakIssuer, server: ServerProcess): Promise<{ counts: Counts; sent: number; rotations: number }> {
+  const url = `http://127.0.0.1:${server.ports.jwtguard}${ROUTE}`
+  const counts: Counts = new Map(TOKEN_KINDS.map((k) => [k, new Map()]))
+  const count = (kind: TokenKind, outcome: string) => counts.get(kind)!.set(outcome, (counts.get(kind)!.get(outcome) ?? 0) + 1)
+  const started = Date.now()
+  let rotations = 0
+  let rotating: Promise<void> | undefined
+  const clock = setInterval(() => {
+    const t = (Date.now() - started) / 1000
+    issuer.setDown(isDown(t))
+    if (!rotating && Math.floor(t / ROTATE_EVERY_S) > rotations) {
+      rotations++
+      rotating = issuer.rotate().finally(() => (rotating = undefined))
+    }
+  }, 100)
+  let sent = 0
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < started + SECONDS * 1000 && server.alive()) {
+        const kind = MIX[sent++ % MIX.length]!
+        const authorization = issuer.authorization(kind)
+        try {
+          const headers: Record<string, string> = authorization === undefined ? {} : { authorization }
+          const res = await fetch(url, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+          await res.arrayBuffer()
+          count(kind, String(res.status))
+        } catch {
+          count(kind, 'no answer')
+        }
+      }
+    }),
+  )
+  clearInterval(clock)
+  await rotating
+  return { counts, sent, rotations }
+}
+
+const sum = (entries: [string, number][]): number => entries.reduce((n, [, c]) => n + c, 0)
+const mib = (bytes: number | undefined): string => (bytes === undefined ? '–' : `${(bytes / 2 ** 20).toFixed(1)} MiB`)
+
+const issuer = await createSoakIssuer()
+let server: ServerProcess | undefined
+try {
+  server = await launch('fastify', ['jwtguard'], {
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    jwksUri: issuer.jwksUri,
+    jwk: issuer.signingJwk(),
+    jwksCache: JWKS_CACHE,
+  })
+  const start = await server.stats()
+  server.reset()
+  const { counts, sent, rotations } = await traffic(issuer, server)
+  const end = server.alive() ? await server.stats() : undefined
+  const crashed = !server.alive()
+
+  const outcomes = [...new Set([...counts.values()].flatMap((m) => [...m.keys()]))].sort()
+  console.log(
+    table(
+      `soak · ${SECONDS} s · ${sent.toLocaleString('en-US')} requests · ${rotations} rotations`,
+      ['token', ...outcomes],
+      TOKEN_KINDS.map((k) => [k, ...outcomes.map((s) => counts.get(k)!.get(s) ?? 0)]),
+    ),
+  )
+  const all = [...counts.values()].flatMap((m) => [...m.entries()])
+  const serverErrors = sum(all.filter(([s]) => Number(s) >= 500 && s !== '503'))
+  const unanswered = sum(all.filter(([s]) => s === 'no answer'))
+  const accepted = sum(all.filter(([s]) => s === '200')) - (counts.get('valid')!.get('200') ?? 0)
+  const validRefused = sum([...counts.get('valid')!.entries()].filter(([s]) => s !== '200'))
+  const fetches = issuer.fetches.ok + issuer.fetches.failed
+  const checks: [boolean, string][] = [
+    [serverErrors === 0, `5xx other than 503: ${serverErrors}`],
+    [!crashed && unanswered === 0, `server crashed: ${crashed ? 'YES' : 'no'}; requests with no answer: ${unanswered}`],
+    [accepted === 0, `bad tokens accepted (200 for expired / forged / unknown-kid / malformed): ${accepted}`],
+    [
+      fetches <= FETCH_BOUND,
+      `JWKS fetches: ${fetches} (${issuer.fetches.ok} ok, ${issuer.fetches.failed} answered 500); bound ${FETCH_BOUND}`,
+    ],
+  ]
+  for (const [ok, line] of checks) console.log(`${ok ? 'ok  ' : 'FAIL'} ${line}`)
+  console.log(`${validRefused === 0 ? 'ok  ' : 'WARN'} valid tokens refused: ${validRefused}`)
+  const loop = end ? `max ${end.eventLoopMaxMs.toFixed(1)} ms, p99 ${end.eventLoopP99Ms.toFixed(1)} ms` : '–'
+  console.log(`server RSS at start ${mib(start.rss)}, at end ${mib(end?.rss)}; event-loop delay ${loop}`)
+  console.log(
+    [
+      '503 is documented for one case: a token whose kid the guard does not hold while the JWKS is failing, so no usable key',
+      'can be had (it may be a rotation the guard cannot see yet: never 401). Unknown-kid tokens sent during an outage get it;',
+      'tokens whose key is held keep verifying from the stale set (staleIfError).',
+    ].join('\n'),
+  )
+  const byKind = Object.fromEntries([...counts].map(([k, m]) => [k, Object.fromEntries(m)]))
+  const figures = {
+    seconds: SECONDS,
+    requests: sent,
+    rotations,
+    counts: byKind,
+    fetches: issuer.fetches,
+    fetchBound: FETCH_BOUND,
+    crashed,
+    start,
+    end,
+  }
+  console.log(`wrote ${await writeSuiteFile('soak', figures, false)}`)
+  if (checks.some(([ok]) => !ok)) process.exitCode = 1
+} finally {
+  await server?.stop()
+  await issuer.close()
+}

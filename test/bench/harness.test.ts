@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launch } from '../../bench/servers/launch.js'
+import { ROUTE, VARIANTS, type Framework } from '../../bench/servers/protocol.js'
+import { createFixtures, JWE_KINDS, JWS_ALGS, serverConfig, SUB, type Fixtures } from '../../bench/setup.js'
+import { jweVariants, jwsVariants, type Variant } from '../../bench/verifiers.js'
+
+// A smoke test of the benchmark harness, not a benchmark: no timing. It proves
+// each benchmarked verifier accepts the tokens it is timed on (a benchmark of
+// rejections is worthless) and refuses a forged one (a verifier that checks
+// nothing would be just as worthless), and that every bench server answers.
+
+let f: Fixtures
+beforeAll(async () => {
+  f = await createFixtures()
+})
+afterAll(async () => {
+  await f?.close()
+})
+
+/** Flips one bit of the last segment: the signature of a JWS, the authentication tag of a JWE. */
+function forge(token: string): string {
+  const parts = token.split('.')
+  const last = Buffer.from(parts.at(-1)!, 'base64url')
+  last[0]! ^= 1
+  parts[parts.length - 1] = last.toString('base64url')
+  return parts.join('.')
+}
+
+/** What each library throws for a bad signature or tag, by the prefix of the variant's name. */
+const REFUSALS: [prefix: string, jws: Record<string, unknown>, jwe?: Record<string, unknown>][] = [
+  ['node:crypto', { message: 'floor: invalid signature' }],
+  ['jose', { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' }, { code: 'ERR_JWE_DECRYPTION_FAILED' }],
+  ['fast-jwt', { code: 'FAST_JWT_INVALID_SIGNATURE' }],
+  ['aws-jwt-verify', { type: 'JwtInvalidSignatureError', message: 'Invalid signature' }],
+  ['jwtguard', { code: 'ERR_JWT_SIGNATURE_INVALID', status: 401 }, { code: 'ERR_JWE_DECRYPTION_FAILED', status: 401 }],
+]
+
+/** The error a verifier throws, as `{ type, code, message, status }`. */
+async function refusal(variant: Variant, token: string): Promise<Record<string, unknown>> {
+  try {
+    await variant.verify(token)
+  } catch (err) {
+    const { code, message, status } = err as { code?: string; message: string; status?: number }
+    return { type: (err as object).constructor.name, code, message, status }
+  }
+  throw new Error(`${variant.name} accepted a forged token`)
+}
+
+async function expectVerifies(variants: Variant[], token: string, encrypted: boolean): Promise<void> {
+  for (const variant of variants) {
+    expect({ variant: variant.name, sub: await variant.verify(token) }).toEqual({ variant: variant.name, sub: SUB })
+    const [, jws, jwe] = REFUSALS.find(([prefix]) => variant.name.startsWith(prefix))!
+    const err = await refusal(variant, forge(token))
+    expect({ variant: variant.name, err }).toMatchObject({ variant: variant.name, err: encrypted ? jwe! : jws })
+  }
+}
+
+describe('micro-suite verifiers', () => {
+  it.each(JWS_ALGS)('%s: every library verifies a bench token (right sub) and refuses a forged one', async (alg) => {
+    const variants = await jwsVariants(f, alg)
+    expect(variants.map((v) => v.name)).toEqual([
+      'node:crypto (floor)',
+      'jose jwtVerify',
+      'fast-jwt',
+      'fast-jwt (cache hit)',
+      ...(alg === 'HS256' ? [] : ['aws-jwt-verify']),
+      'jwtguard (cache off)',
+      'jwtguard (cache hit)',
+    ])
+    const [token] = await f.tokens(alg, 1)
+    await expectVerifies(variants, token!, false)
+  })
+
+  it.each(JWE_KINDS)('JWE %s + A256GCM: jose and jwtguard verify a nested bench token and refuse a tampered one', async (kind) => {
+    const variants = await jweVariants(f, kind)
+    expect(variants.map((v) => v.name)).toEqual(['jose compactDecrypt + jwtVerify', 'jwtguard (cache off)', 'jwtguard (cache hit)'])
+    const [token] = await f.jweTokens(kind, 1)
+    await expectVerifies(variants, token!, true)
+  })
+})
+
+describe('bench servers', () => {
+  it.each(Object.keys(VARIANTS) as Framework[])('%s: every variant answers 200 with a valid token and 401 without', async (framework) => {
+    const [token] = await f.tokens('RS256', 1)
+    const server = await launch(framework, VARIANTS[framework], serverConfig(f))
+    try {
+      for (const variant of VARIANTS[framework]) {
+        const url = `http://127.0.0.1:${server.ports[variant]}${ROUTE}`
+        const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
+        expect({ variant, status: ok.status, body: await ok.json() }).toEqual({
+          variant,
+          status: 200,
+          body: { sub: variant === 'bare' ? 'anonymous' : SUB },
+        })
+        const none = await fetch(url)
+        await none.arrayBuffer()
+        expect({ variant, status: none.status }).toEqual({ variant, status: variant === 'bare' ? 200 : 401 })
+      }
+      const stats = await server.stats()
+      expect(stats.rss).toBeGreaterThan(0)
+      expect(stats.eventLoopMaxMs).toBeGreaterThanOrEqual(0)
+    } finally {
+      await server.stop()
+    }
+    expect(server.alive()).toBe(false)
+  })
+})
