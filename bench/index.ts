@@ -2,16 +2,17 @@ import { parseArgs } from 'node:util'
 import { runHttp } from './http.js'
 import { runMemory } from './memory.js'
 import { runMicro } from './micro.js'
+import { runHostile } from './hostile.js'
 import { machineInfo, writeResults, type SuiteResult } from './report.js'
 
 /**
- * `npm run bench [-- --only micro|http|memory] [-- --quick]`: runs the suites
+ * `npm run bench [-- --only micro|http|memory|hostile] [-- --quick]`: runs the suites
  * in sequence, prints a table per suite and writes `bench/results/`. Every
  * figure is a ratio measured side by side in this one run: compare ratios,
  * not absolute numbers, across machines.
  */
 
-const SUITES = { micro: runMicro, http: runHttp, memory: runMemory } as const
+const SUITES = { micro: runMicro, http: runHttp, memory: runMemory, hostile: runHostile } as const
 type SuiteName = keyof typeof SUITES
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } })
