@@ -10,7 +10,7 @@ import type Koa from 'koa'
 import * as expressAdapter from '../../adapters/express.js'
 import * as fastifyAdapter from '../../adapters/fastify.js'
 import * as koaAdapter from '../../adapters/koa.js'
-import type { AuthInfo, ClaimExpectations, GuardOptions, RequireOptions } from '../../src/index.js'
+import type { AuthInfo, ClaimExpectations, Guard, GuardOptions, RequireOptions } from '../../src/index.js'
 import type { TestIssuer } from '../../src/testing/index.js'
 
 // express4/5 and koa2/3 are npm aliases that ship no types: load them as the
@@ -33,7 +33,10 @@ export interface Route {
 
 /** An app: guard options and the routes behind the guard (`/public` is always in front of it). */
 export interface AppSpec {
-  guard: GuardOptions
+  /** Guard options; `undefined` makes the adapter read the environment (`jwtGuard()`). */
+  guard: GuardOptions | undefined
+  /** A guard made by `createGuard`, shared across apps (`jwtGuard(guard)`, Fastify `{ guard }`); wins over `guard`. */
+  shared?: Guard
   routes: Route[]
 }
 
@@ -118,7 +121,7 @@ function expressFramework(name: string, express: typeof Express): Framework {
       app.get(PUBLIC.path, (_req, res) => {
         res.json(PUBLIC.reply(undefined))
       })
-      app.use(expressAdapter.jwtGuard(spec.guard))
+      app.use(expressAdapter.jwtGuard(spec.shared ?? spec.guard))
       for (const route of spec.routes) {
         const handler: RequestHandler = (req, res) => {
           res.json(route.reply(req.auth))
@@ -151,7 +154,7 @@ function koaFramework(name: string, KoaApp: typeof Koa): Framework {
         else guarded.get(route.path, handler)
       }
       app.use(open.routes())
-      app.use(koaAdapter.jwtGuard(spec.guard))
+      app.use(koaAdapter.jwtGuard(spec.shared ?? spec.guard))
       app.use(guarded.routes())
       return listen(app.callback(), port)
     },
@@ -164,7 +167,7 @@ function koaFramework(name: string, KoaApp: typeof Koa): Framework {
  * are driven through this one shape.
  */
 interface FastifyApp {
-  register(plugin: typeof fastifyAdapter.jwtGuard, options: GuardOptions): PromiseLike<unknown>
+  register(plugin: typeof fastifyAdapter.jwtGuard, options: GuardOptions | { guard: Guard } | Record<string, never>): PromiseLike<unknown>
   get(
     path: string,
     options: { config?: { auth?: boolean }; preHandler?: unknown },
@@ -180,7 +183,7 @@ function fastifyFramework(name: string, create: () => unknown): Framework {
     family: 'fastify',
     async start(spec, port = 0) {
       const app = create() as FastifyApp
-      await app.register(fastifyAdapter.jwtGuard, spec.guard)
+      await app.register(fastifyAdapter.jwtGuard, spec.shared ? { guard: spec.shared } : (spec.guard ?? {}))
       app.get(PUBLIC.path, { config: { auth: false } }, async () => PUBLIC.reply(undefined))
       for (const route of spec.routes) {
         const options = route.check ? { preHandler: route.check(fastifyAdapter) } : {}
