@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createGuard, GuardError, requireScopes, type GuardErrorCode, type GuardOptions, type GuardRequest } from '../../src/index.js'
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
 import { ALGS, clientKey, now, PROOF_ALGORITHMS, signProof, unsecuredProof, type ClientKey, type ProofOptions } from './fixtures.js'
+import { rejection } from '../helpers/shared.js'
 
 // The API as its clients address it: the proofs' htu is built from these, as the request's Host and protocol.
 const HOST = 'api.example.test'
@@ -41,15 +42,6 @@ function request({ token, scheme = 'DPoP', proof, method = 'GET', url = '/orders
   if (token !== undefined) headers.authorization = `${scheme} ${token}`
   if (proof !== undefined) headers.dpop = proof
   return { headers, method, url, protocol: 'https', ...(rawHeaders && { rawHeaders }) }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<GuardError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(GuardError)
-  return err as GuardError
 }
 
 interface Refusal {

@@ -1,8 +1,9 @@
 import { STATUS_CODES } from 'node:http'
-import { connect, createServer, type AddressInfo } from 'node:net'
+import { connect } from 'node:net'
 import { expect } from 'vitest'
 import type { GuardErrorCode } from '../../src/index.js'
 import type { AppSpec, Family, Framework, Running } from '../conformance/apps.js'
+import { freePort } from '../helpers/shared.js'
 
 export interface Reply {
   status: number
@@ -39,17 +40,6 @@ export function expectErrorBody(family: Family, reply: Reply, code: GuardErrorCo
   if (family === 'express') expect(reply.body).toContain(`<pre>GuardError [${code}]: ${message}</pre>`)
   else if (family === 'koa') expect(reply.body).toBe(message)
   else expect(JSON.parse(reply.body)).toEqual({ statusCode: reply.status, code, error: STATUS_CODES[reply.status], message })
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 /**

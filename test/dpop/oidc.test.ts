@@ -1,8 +1,9 @@
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createGuard, GuardError, type GuardOptions, type GuardRequest } from '../../src/index.js'
+import { createGuard, type GuardOptions, type GuardRequest } from '../../src/index.js'
 import { startProvider, type RunningProvider } from '../interop/provider.js'
 import { clientKey, signProof, type ClientKey, type ProofAlgorithm } from './fixtures.js'
+import { rejection } from '../helpers/shared.js'
 
 // Tokens from a real authorization server with DPoP enabled (oidc-provider), used at the API as a client would.
 
@@ -30,15 +31,6 @@ const apiRequest = (scheme: string, token: string, proof?: string): GuardRequest
   method: 'GET',
   url: '/orders/42',
 })
-
-async function rejection(promise: Promise<unknown>): Promise<GuardError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(GuardError)
-  return err as GuardError
-}
 
 describe('oidc-provider DPoP-bound access tokens', () => {
   it.each<ProofAlgorithm>(['ES256', 'EdDSA'])('verify with a %s proof for the API request', async (alg) => {

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createGuard, GuardError, type Guard, type GuardRequest } from '../../src/index.js'
+import { createGuard, type Guard, type GuardRequest } from '../../src/index.js'
 import { redisDpopReplayStore } from '../../src/revocation/redis.js'
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
 import { redisServerAvailable, startRedis, type RedisServer } from '../helpers/redis.js'
 import { clientKey, signProof, type ClientKey } from './fixtures.js'
+import { rejection } from '../helpers/shared.js'
 
 type Client = ReturnType<typeof createClient>
 
@@ -32,15 +33,6 @@ const request = (token: string, proof: string): GuardRequest => ({
   method: 'GET',
   url: '/orders',
 })
-
-async function rejection(promise: Promise<unknown>): Promise<GuardError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(GuardError)
-  return err as GuardError
-}
 
 describe.skipIf(!redisServerAvailable())('redisDpopReplayStore: instances sharing one Redis', () => {
   let redis: RedisServer

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { connect, createServer, type AddressInfo } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { freePort } from './shared.js'
 
 /** A redis-server of our own on a free loopback port, with no persistence. */
 export interface RedisServer {
@@ -42,17 +43,6 @@ export function redisServerAvailable(): boolean {
     'Skipping the Redis revocation tests: redis-server is not on PATH. Install it (Debian/Ubuntu: apt-get install redis-server).',
   )
   return false
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 /** One PING over a raw socket: true when the server answers +PONG. */

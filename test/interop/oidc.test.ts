@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { calculateJwkThumbprint, compactDecrypt, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createGuard, GuardError, type GuardEvent, type GuardOptions } from '../../src/index.js'
+import { createGuard, type GuardEvent, type GuardOptions } from '../../src/index.js'
 import { CLIENT_ID, startProvider, type RunningProvider } from './provider.js'
+import { rejection } from '../helpers/shared.js'
 
 /** A guard on the provider found by discovery alone (no jwksUri), and the events it emitted. */
 function guardFor(provider: RunningProvider, extra: Partial<GuardOptions> = {}) {
@@ -16,15 +17,6 @@ function guardFor(provider: RunningProvider, extra: Partial<GuardOptions> = {}) 
   })
   const fetches = () => events.filter((e) => e.type === 'jwks_fetched').length
   return { guard, events, fetches }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<GuardError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(GuardError)
-  return err as GuardError
 }
 
 describe('oidc-provider: RFC 9068 access tokens found by discovery', () => {

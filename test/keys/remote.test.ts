@@ -1,8 +1,9 @@
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
-import { createGuard, GuardError, type GuardEvent, type GuardOptions } from '../../src/index.js'
+import { createGuard, type GuardEvent, type GuardOptions } from '../../src/index.js'
 import { MAX_CANDIDATES } from '../../src/keys/jwk.js'
 import { AUDIENCE, createSigningKey, startJwksServer, type Behaviour, type JwksServer } from './jwks-server.js'
+import { rejection } from '../helpers/shared.js'
 
 // Cache timing is checked with a fake Date (fetch and its timeout timers stay real): exact windows, no waiting.
 const MINUTE = 60_000
@@ -38,16 +39,6 @@ function guardFor(server: JwksServer, options: Partial<GuardOptions> & { discove
   })
   const of = <T extends GuardEvent['type']>(type: T) => events.filter((e): e is Extract<GuardEvent, { type: T }> => e.type === type)
   return { guard, events, count: (type: GuardEvent['type']): number => of(type).length, of }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<GuardError> {
-  try {
-    await promise
-  } catch (err) {
-    expect(err).toBeInstanceOf(GuardError)
-    return err as GuardError
-  }
-  throw new Error('expected a rejection')
 }
 
 /** `'ok'` or `'CODE status'` for every settled verification, deduplicated. */
