@@ -1,3 +1,4 @@
+import { decodeJsonSegment } from './intake/token.js'
 import type { IssuerPolicy } from './claims/validate.js'
 import type { GuardError, GuardErrorCode } from './errors.js'
 
@@ -98,10 +99,10 @@ const iso = (epoch: unknown): string =>
   typeof epoch === 'number' && Number.isFinite(epoch) ? new Date(epoch * 1000).toISOString() : String(epoch)
 const list = (values: Iterable<string>): string => [...values].map((v) => JSON.stringify(v)).join(', ') || 'none'
 
+/** The intake's own decoder, minus its error: an explanation shows what it can. */
 function decode(segment: string | undefined): Record<string, unknown> | undefined {
   try {
-    const value = JSON.parse(Buffer.from(segment ?? '', 'base64url').toString('utf8'))
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined
+    return decodeJsonSegment(segment ?? '', 'segment')
   } catch {
     return undefined
   }
@@ -237,12 +238,12 @@ function passDetail(
 }
 
 /** Builds the explanation of one verification outcome; every claim shown is the token's own, decoded. */
-export function explainOutcome(token: string, error: GuardError | undefined, ctx: ExplainContext, inner?: string): Explanation {
-  const source = inner ?? token
-  const [h, p] = typeof source === 'string' ? source.split('.') : []
-  const header = decode(h)
-  const payload = decode(p)
-  const encrypted = typeof token === 'string' && token.split('.').length === 5
+export function explainOutcome(token: string, error: GuardError | undefined, ctx: ExplainContext): Explanation {
+  const segments = typeof token === 'string' ? token.split('.') : []
+  const encrypted = segments.length === 5
+  const header = decode(segments[0])
+  // A JWE's claims are ciphertext: nothing to show until it decrypts (the guard fills them in on success).
+  const payload = encrypted ? undefined : decode(segments[1])
   const failed = error ? stepOf(error) : undefined
   const failedAt = failed ? ORDER.indexOf(failed) : ORDER.length
   const steps: ExplainStep[] = []
@@ -253,5 +254,5 @@ export function explainOutcome(token: string, error: GuardError | undefined, ctx
     else if (i === failedAt) steps.push({ check, ok: false, detail: failureDetail(String(token), error!, ctx, header, payload) })
     else steps.push({ check, ok: undefined, detail: 'not checked' })
   })
-  return { ok: !error, code: error?.code, steps, header: encrypted && !inner ? decode(h) : header, payload }
+  return { ok: !error, code: error?.code, steps, header, payload }
 }

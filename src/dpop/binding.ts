@@ -1,5 +1,5 @@
 import { GuardError } from '../errors.js'
-import type { ExtractedToken, GuardRequest } from '../intake/request.js'
+import { headerCount, type ExtractedToken, type GuardRequest } from '../intake/request.js'
 import type { AuthInfo } from '../types.js'
 import { invalidProof, verifyProof, type CheckedProof, type DpopPolicy } from './proof.js'
 
@@ -13,10 +13,7 @@ export function confirmationOf(payload: Record<string, unknown>): { jkt?: string
 
 function singleProof(request: GuardRequest): string {
   const value = request.headers.dpop
-  const raw = request.rawHeaders
-  let count = 0
-  if (raw) for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'dpop') count++
-  if (Array.isArray(value) || count > 1) throw invalidProof('multiple_proofs')
+  if (Array.isArray(value) || headerCount(request, 'dpop') > 1) throw invalidProof('multiple_proofs')
   if (typeof value !== 'string' || value === '') throw invalidProof('missing', 'DPoP proof required')
   return value
 }

@@ -34,18 +34,23 @@ function invalidRequest(reason: string, description: string): GuardError {
   return new GuardError('ERR_REQUEST_INVALID', description, { reason })
 }
 
-function countAuthorization(request: GuardRequest): number {
+/**
+ * How many times a header was sent. Node keeps only the first `Authorization`
+ * (and joins others), so the raw list is what tells a repeated one; `name` is lower-case.
+ */
+export function headerCount(request: GuardRequest, name: string): number {
   const raw = request.rawHeaders
-  if (!raw) return Array.isArray(request.headers.authorization) ? request.headers.authorization.length : 1
+  const value = request.headers[name]
+  if (!raw) return Array.isArray(value) ? value.length : value === undefined ? 0 : 1
   let count = 0
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') count++
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) count++
   return count
 }
 
 function fromAuthorization(request: GuardRequest, schemes: ReadonlySet<string>): ExtractedToken | undefined {
   const value = request.headers.authorization
   if (value === undefined) return undefined
-  if (Array.isArray(value) || countAuthorization(request) > 1) {
+  if (Array.isArray(value) || headerCount(request, 'authorization') > 1) {
     throw invalidRequest('multiple_authorization', 'Multiple Authorization headers')
   }
   const match = AUTHORIZATION.exec(value.trim())

@@ -53,6 +53,14 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
+ * One Redis call within `ms`. Redis queues commands while disconnected; failing at once instead keeps that
+ * queue from growing with every request of an outage (and from replaying stale checks when Redis returns).
+ */
+function redisCall<T>(client: { readonly isReady?: boolean }, ms: number, work: () => Promise<T>): Promise<T> {
+  return client.isReady === false ? Promise.reject(new Error('not_connected')) : withDeadline(work(), ms)
+}
+
+/**
  * A revocation store shared by a fleet through Redis: one `MGET` per check
  * (the `jti` entry and the subject cut-off), entries expiring with the token.
  */
@@ -65,10 +73,7 @@ export function redisRevocationStore(options: RedisRevocationStoreOptions): Redi
   if (!Number.isFinite(timeout) || timeout <= 0)
     throw new TypeError('jwtguard: redisRevocationStore option "timeout" must be a positive number of ms')
 
-  // Redis queues commands while disconnected; answering "unavailable" at once keeps that queue from
-  // growing with every request of an outage (and from replaying stale checks when Redis returns).
-  const call = <T>(work: () => Promise<T>): Promise<T> =>
-    client.isReady === false ? Promise.reject(new Error('not_connected')) : withDeadline(work(), timeout)
+  const call = <T>(work: () => Promise<T>): Promise<T> => redisCall(client, timeout, work)
 
   const unavailable = (cause: unknown): GuardError =>
     new GuardError(
@@ -141,9 +146,8 @@ export function redisDpopReplayStore(options: RedisDpopReplayStoreOptions): Dpop
   return {
     async remember(jti, ttlSeconds) {
       try {
-        if (client.isReady === false) throw new Error('not_connected')
-        const set = client.set(`${prefix}dpop:${jti}`, '1', { condition: 'NX', expiration: { type: 'EX', value: Math.ceil(ttlSeconds) } })
-        return (await withDeadline(set, timeout)) !== null
+        const expiration = { type: 'EX' as const, value: Math.ceil(ttlSeconds) }
+        return (await redisCall(client, timeout, () => client.set(`${prefix}dpop:${jti}`, '1', { condition: 'NX', expiration }))) !== null
       } catch (cause) {
         throw new GuardError(
           'ERR_DPOP_REPLAY_UNAVAILABLE',
