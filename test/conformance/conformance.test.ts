@@ -1,16 +1,9 @@
 import { STATUS_CODES } from 'node:http'
-import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
 import { appSpecs, FRAMEWORKS, type AppName, type Family, type Running } from './apps.js'
 import { CASES, type Case, type ExpectedError } from './cases.js'
-
-interface Reply {
-  status: number
-  /** Lower-case names. */
-  headers: Record<string, string | undefined>
-  body: string
-}
+import { getRaw, type Reply } from '../helpers/shared.js'
 
 async function viaFetch(url: string, headers: Record<string, string>): Promise<Reply> {
   const res = await fetch(url, { headers })
@@ -24,53 +17,12 @@ async function viaFetch(url: string, headers: Record<string, string>): Promise<R
   }
 }
 
-function dechunk(body: Buffer): Buffer {
-  const parts: Buffer[] = []
-  let at = 0
-  while (at < body.length) {
-    const eol = body.indexOf('\r\n', at)
-    const size = parseInt(body.subarray(at, eol).toString('latin1'), 16)
-    if (!(size > 0)) break
-    parts.push(body.subarray(eol + 2, eol + 2 + size))
-    at = eol + 2 + size + 2
-  }
-  return Buffer.concat(parts)
-}
-
-/**
- * A GET over a bare socket, for what fetch and node:http cannot send (a
- * repeated Authorization header). HTTP/1.1 with `Connection: close`: the
- * response ends with the socket.
- */
-async function viaSocket(url: string, headerLines: string[]): Promise<Reply> {
-  const { hostname, port, pathname } = new URL(url)
-  const socket = connect(Number(port), hostname)
-  socket.setTimeout(10_000, () => socket.destroy(new Error('no response within 10 s')))
-  socket.end([`GET ${pathname} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Connection: close', ...headerLines, '', ''].join('\r\n'))
-  const chunks: Buffer[] = []
-  for await (const chunk of socket) chunks.push(chunk as Buffer)
-  const raw = Buffer.concat(chunks)
-  const split = raw.indexOf('\r\n\r\n')
-  const [statusLine, ...lines] = raw.subarray(0, split).toString('latin1').split('\r\n')
-  const headers: Record<string, string> = {}
-  for (const line of lines) {
-    const colon = line.indexOf(':')
-    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim()
-  }
-  const body = raw.subarray(split + 4)
-  return {
-    status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(statusLine!)![1]),
-    headers,
-    body: (headers['transfer-encoding'] === 'chunked' ? dechunk(body) : body).toString('utf8'),
-  }
-}
-
 function send(app: Running, c: Case, token: string | undefined): Promise<Reply> {
   const url = app.url + c.path
   const headers = { ...c.headers }
   if (token !== undefined) headers.authorization = `${c.scheme ?? 'Bearer'} ${token}`
   if (!c.twice) return viaFetch(url, headers)
-  return viaSocket(url, [`Authorization: ${headers.authorization}`, `Authorization: ${headers.authorization}`])
+  return getRaw(url, [`Authorization: ${headers.authorization}`, `Authorization: ${headers.authorization}`])
 }
 
 /** Each framework's default error handler, rendering a GuardError as it is. */

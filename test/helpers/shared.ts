@@ -1,5 +1,5 @@
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo } from 'node:net'
 import { expect } from 'vitest'
 import { GuardError } from '../../src/index.js'
 
@@ -24,4 +24,52 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
+}
+
+/** An HTTP answer as the tests read it. */
+export interface Reply {
+  status: number
+  /** Lower-case names. */
+  headers: Record<string, string | undefined>
+  body: string
+}
+
+function dechunk(body: Buffer): Buffer {
+  const parts: Buffer[] = []
+  let at = 0
+  while (at < body.length) {
+    const eol = body.indexOf('\r\n', at)
+    const size = parseInt(body.subarray(at, eol).toString('latin1'), 16)
+    if (!(size > 0)) break
+    parts.push(body.subarray(eol + 2, eol + 2 + size))
+    at = eol + 2 + size + 2
+  }
+  return Buffer.concat(parts)
+}
+
+/**
+ * A GET over a bare socket, for what fetch and node:http cannot send (a header
+ * line twice). HTTP/1.1 with `Connection: close`: the response ends with the socket.
+ */
+export async function getRaw(url: string, headerLines: string[]): Promise<Reply> {
+  const { hostname, port, pathname } = new URL(url)
+  const socket = connect(Number(port), hostname)
+  socket.setTimeout(10_000, () => socket.destroy(new Error('no response within 10 s')))
+  socket.end([`GET ${pathname} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Connection: close', ...headerLines, '', ''].join('\r\n'))
+  const chunks: Buffer[] = []
+  for await (const chunk of socket) chunks.push(chunk as Buffer)
+  const raw = Buffer.concat(chunks)
+  const split = raw.indexOf('\r\n\r\n')
+  const [statusLine, ...lines] = raw.subarray(0, split).toString('latin1').split('\r\n')
+  const headers: Record<string, string> = {}
+  for (const line of lines) {
+    const colon = line.indexOf(':')
+    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim()
+  }
+  const body = raw.subarray(split + 4)
+  return {
+    status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(statusLine!)![1]),
+    headers,
+    body: (headers['transfer-encoding'] === 'chunked' ? dechunk(body) : body).toString('utf8'),
+  }
 }
