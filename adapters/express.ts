@@ -44,7 +44,10 @@ export function jwtGuard<C>(input?: GuardInput<C>): RequestHandler {
         cookies: req.cookies,
         method: req.method,
         url: req.originalUrl,
-        protocol: req.protocol,
+        // Read only for DPoP: Express computes it per call (trust proxy), so it is not computed for every request.
+        get protocol() {
+          return req.protocol
+        },
       })
       .then((auth) => {
         if (auth) req.auth = auth as AuthInfo

@@ -44,7 +44,9 @@ const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, option
       rawHeaders: request.raw.rawHeaders,
       method: request.method,
       url: request.url,
-      protocol: request.protocol,
+      get protocol() {
+        return request.protocol // read only for DPoP
+      },
     })
     if (auth) request.auth = auth as AuthInfo
   })

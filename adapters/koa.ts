@@ -48,7 +48,9 @@ export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): Middleware<A
       rawHeaders: ctx.req.rawHeaders,
       method: ctx.method,
       url: ctx.originalUrl,
-      protocol: ctx.protocol,
+      get protocol() {
+        return ctx.protocol // read only for DPoP
+      },
     })
     if (auth) ctx.state.auth = auth as AuthInfo<C>
     await next()
