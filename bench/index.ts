@@ -3,23 +3,46 @@ import { runHttp } from './http.js'
 import { runMemory } from './memory.js'
 import { runMicro } from './micro.js'
 import { runHostile } from './hostile.js'
+import { VARIANTS, type Framework } from './servers/protocol.js'
 import { machineInfo, writeResults, type SuiteResult } from './report.js'
 
 /**
- * `npm run bench [-- --only micro|http|memory|hostile] [-- --quick]`: runs the suites
+ * `npm run bench [-- --only micro|http|memory|hostile] [-- --quick]
+ * [-- --frameworks express,koa] [-- --variants jwtguard-nocache,express-jwt]`: runs the suites
  * in sequence, prints a table per suite and writes `bench/results/`. Every
  * figure is a ratio measured side by side in this one run: compare ratios,
  * not absolute numbers, across machines.
  */
 
-const SUITES = { micro: runMicro, http: runHttp, memory: runMemory, hostile: runHostile } as const
+const SUITES = {
+  micro: runMicro,
+  http: (o: { quick: boolean }) => runHttp({ ...o, frameworks: httpFrameworks(), variants: values.variants?.split(',') }),
+  memory: runMemory,
+  hostile: runHostile,
+} as const
 type SuiteName = keyof typeof SUITES
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } })
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    // HTTP suite only: a subset of frameworks and variants, for a focused rerun.
+    frameworks: { type: 'string' },
+    variants: { type: 'string' },
+  },
+})
 const only = values.only?.split(',') ?? Object.keys(SUITES)
 const unknown = only.filter((name) => !(name in SUITES))
 if (unknown.length > 0) throw new Error(`--only: unknown suite(s) ${unknown.join(', ')}; known: ${Object.keys(SUITES).join(', ')}`)
 const quick = values.quick
+
+function httpFrameworks(): Framework[] {
+  const asked = values.frameworks?.split(',') ?? Object.keys(VARIANTS)
+  const unknownFramework = asked.filter((f) => !(f in VARIANTS))
+  if (unknownFramework.length > 0)
+    throw new Error(`--frameworks: unknown ${unknownFramework.join(', ')}; known: ${Object.keys(VARIANTS).join(', ')}`)
+  return asked as Framework[]
+}
 
 const startedAt = new Date()
 const machine = machineInfo()

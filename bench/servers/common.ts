@@ -58,12 +58,18 @@ export async function serve(framework: Framework, start: (variant: Variant) => P
   const send = (message: ChildMessage) => process.send!(message)
   const delay = monitorEventLoopDelay({ resolution: 10 })
   delay.enable()
+  let cpuSince = process.cpuUsage()
   const ports: Partial<Record<Variant, number>> = {}
   for (const variant of requestedVariants(framework)) ports[variant] = await start(variant)
   process.on('message', (message: ParentMessage) => {
-    if (message.type === 'reset') return delay.reset()
+    if (message.type === 'reset') {
+      cpuSince = process.cpuUsage()
+      return delay.reset()
+    }
     const { rss, heapUsed } = process.memoryUsage()
-    send({ type: 'stats', eventLoopMaxMs: delay.max / 1e6, eventLoopP99Ms: delay.percentile(99) / 1e6, rss, heapUsed })
+    const cpu = process.cpuUsage(cpuSince)
+    const cpuUs = cpu.user + cpu.system
+    send({ type: 'stats', eventLoopMaxMs: delay.max / 1e6, eventLoopP99Ms: delay.percentile(99) / 1e6, rss, heapUsed, cpuUs })
   })
   process.on('disconnect', () => process.exit(0))
   process.on('SIGTERM', () => process.exit(0))

@@ -37,6 +37,8 @@ export interface ServerStats {
   eventLoopP99Ms: number
   rss: number
   heapUsed: number
+  /** CPU time of the whole server process (main thread and thread pool) since start or the last reset, in µs. */
+  cpuUs: number
 }
 
 export type ParentMessage = { type: 'reset' } | { type: 'stats' }
