@@ -1,5 +1,7 @@
-import type { RequestHandler } from 'express'
+import type { Request, RequestHandler } from 'express'
 import {
+  authenticateNow,
+  isPending,
   GUARD_KEY,
   requireClaims as claimsCheck,
   requireRoles as rolesCheck,
@@ -12,6 +14,7 @@ import {
   type DefaultClaims,
   type Guard,
   type GuardInput,
+  type GuardRequest,
   type RequireOptions,
 } from '../src/index.js'
 
@@ -37,22 +40,41 @@ export function jwtGuard<C>(input?: GuardInput<C>): RequestHandler {
   return function jwtGuardMiddleware(req, res, next) {
     if (metadata && req.path === metadata.path && (req.method === 'GET' || req.method === 'HEAD')) return void res.json(metadata.document)
     req[GUARD_KEY] = guard
-    guard
-      .authenticate({
-        headers: req.headers,
-        rawHeaders: req.rawHeaders,
-        cookies: req.cookies,
-        method: req.method,
-        url: req.originalUrl,
-        // Read only for DPoP: Express computes it per call (trust proxy), so it is not computed for every request.
-        get protocol() {
-          return req.protocol
-        },
-      })
-      .then((auth) => {
+    let result
+    try {
+      result = authenticateNow(guard, new ExpressRequest(req))
+    } catch (err) {
+      return next(err)
+    }
+    if (isPending(result)) {
+      result.then((auth) => {
         if (auth) req.auth = auth as AuthInfo
         next()
       }, next)
+      return
+    }
+    if (result) req.auth = result as AuthInfo
+    next()
+  }
+}
+
+/** What the guard reads of an Express request. */
+class ExpressRequest implements GuardRequest {
+  readonly headers: GuardRequest['headers']
+  readonly rawHeaders: string[]
+  readonly cookies: Record<string, string | undefined> | undefined
+  readonly method: string
+  readonly url: string
+  constructor(private readonly req: Request) {
+    this.headers = req.headers
+    this.rawHeaders = req.rawHeaders
+    this.cookies = req.cookies as Record<string, string | undefined> | undefined
+    this.method = req.method
+    this.url = req.originalUrl
+  }
+  /** Read only for DPoP: Express computes it per call (trust proxy). */
+  get protocol(): string {
+    return this.req.protocol
   }
 }
 

@@ -1,5 +1,7 @@
-import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import {
+  authenticateNow,
+  isPending,
   GUARD_KEY,
   requireClaims as claimsCheck,
   requireRoles as rolesCheck,
@@ -12,6 +14,7 @@ import {
   type DefaultClaims,
   type Guard,
   type GuardOptions,
+  type GuardRequest,
   type RequireOptions,
 } from '../src/index.js'
 
@@ -36,20 +39,43 @@ const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, option
   fastify.decorateRequest('auth', undefined)
   const metadata = guard.protectedResource
   if (metadata) fastify.get(metadata.path, { config: { auth: false } }, async () => metadata.document)
-  fastify.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config?.auth === false) return
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config?.auth === false) return done()
     request[GUARD_KEY] = guard
-    const auth = await guard.authenticate({
-      headers: request.headers,
-      rawHeaders: request.raw.rawHeaders,
-      method: request.method,
-      url: request.url,
-      get protocol() {
-        return request.protocol // read only for DPoP
-      },
-    })
-    if (auth) request.auth = auth as AuthInfo
+    let result
+    try {
+      result = authenticateNow(guard, new FastifyGuardRequest(request))
+    } catch (err) {
+      return done(err as Error)
+    }
+    if (isPending(result)) {
+      result.then((auth) => {
+        if (auth) request.auth = auth as AuthInfo
+        done()
+      }, done)
+      return
+    }
+    if (result) request.auth = result as AuthInfo
+    done()
   })
+}
+
+/** What the guard reads of a Fastify request. */
+class FastifyGuardRequest implements GuardRequest {
+  readonly headers: GuardRequest['headers']
+  readonly rawHeaders: string[]
+  readonly method: string
+  readonly url: string
+  constructor(private readonly request: FastifyRequest) {
+    this.headers = request.headers
+    this.rawHeaders = request.raw.rawHeaders
+    this.method = request.method
+    this.url = request.url
+  }
+  /** Read only for DPoP (Fastify computes it per call, behind proxies). */
+  get protocol(): string {
+    return this.request.protocol
+  }
 }
 
 // What fastify-plugin would set: hooks apply to the whole app, not an encapsulated child.

@@ -1,5 +1,7 @@
-import type { Middleware } from 'koa'
+import type { Middleware, ParameterizedContext } from 'koa'
 import {
+  authenticateNow,
+  isPending,
   GUARD_KEY,
   requireClaims as claimsCheck,
   requireRoles as rolesCheck,
@@ -12,6 +14,7 @@ import {
   type DefaultClaims,
   type Guard,
   type GuardInput,
+  type GuardRequest,
   type RequireOptions,
 } from '../src/index.js'
 
@@ -37,23 +40,39 @@ export interface AuthState<C = DefaultClaims> {
 export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): Middleware<AuthState<C>> {
   const guard = resolveGuard(input) as Guard<unknown>
   const metadata = guard.protectedResource
-  return async function jwtGuardMiddleware(ctx, next) {
+  return function jwtGuardMiddleware(ctx, next) {
     if (metadata && ctx.path === metadata.path && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
       ctx.body = metadata.document
-      return
+      return Promise.resolve()
     }
     ctx.state[GUARD_KEY] = guard
-    const auth = await guard.authenticate({
-      headers: ctx.headers,
-      rawHeaders: ctx.req.rawHeaders,
-      method: ctx.method,
-      url: ctx.originalUrl,
-      get protocol() {
-        return ctx.protocol // read only for DPoP
-      },
-    })
-    if (auth) ctx.state.auth = auth as AuthInfo<C>
-    await next()
+    // Thrown errors (a synchronous answer) become a rejection in koa-compose, as from an async middleware.
+    const result = authenticateNow(guard, new KoaRequest(ctx))
+    if (isPending(result))
+      return result.then((auth) => {
+        if (auth) ctx.state.auth = auth as AuthInfo<C>
+        return next()
+      })
+    if (result) ctx.state.auth = result as AuthInfo<C>
+    return next()
+  }
+}
+
+/** What the guard reads of a Koa context. */
+class KoaRequest implements GuardRequest {
+  readonly headers: GuardRequest['headers']
+  readonly rawHeaders: string[]
+  readonly method: string
+  readonly url: string
+  constructor(private readonly ctx: ParameterizedContext<unknown>) {
+    this.headers = ctx.headers
+    this.rawHeaders = ctx.req.rawHeaders
+    this.method = ctx.method
+    this.url = ctx.originalUrl
+  }
+  /** Read only for DPoP (Koa computes it per call, behind proxies). */
+  get protocol(): string {
+    return this.ctx.protocol
   }
 }
 

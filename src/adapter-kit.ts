@@ -1,4 +1,5 @@
-import { createGuard, type Guard } from './guard.js'
+import { AUTHENTICATE_NOW, createGuard, type Guard } from './guard.js'
+import type { GuardRequest } from './intake/request.js'
 import { optionsFromEnv } from './config.js'
 import type { GuardOptions } from './options.js'
 import type { AuthInfo, DefaultClaims } from './types.js'
@@ -39,3 +40,17 @@ export function runCheck(check: AuthCheck, auth: AuthInfo<unknown> | undefined, 
     throw withChallenge(asGuardError(err))
   }
 }
+
+/**
+ * `guard.authenticate(request)`, answered synchronously when the guard can (a
+ * cached token, nothing to wait for): adapters call `next()` at once then, and
+ * chain on the promise otherwise. Throws what `authenticate` would reject with.
+ */
+export function authenticateNow<C>(guard: Guard<C>, request: GuardRequest): AuthInfo<C> | undefined | Promise<AuthInfo<C> | undefined> {
+  const now = guard[AUTHENTICATE_NOW]
+  return now ? now(request) : guard.authenticate(request)
+}
+
+/** Whether `authenticateNow` answered with a promise (to chain on) rather than the answer itself. */
+export const isPending = <T>(value: T | Promise<T>): value is Promise<T> =>
+  typeof (value as { then?: unknown } | undefined)?.then === 'function'

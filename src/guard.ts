@@ -7,11 +7,18 @@ import { explainOutcome, type Explanation } from './explain.js'
 import { GuardError } from './errors.js'
 import { eventSink, type EventSink } from './events.js'
 import { asGuardError, withChallenge, type ChallengeSettings } from './http/challenge.js'
-import { extractToken, type GuardRequest, type TokenSource } from './intake/request.js'
+import {
+  checkTokenSyntax,
+  locateToken,
+  tokenSyntaxError,
+  type ExtractedToken,
+  type GuardRequest,
+  type TokenSource,
+} from './intake/request.js'
 import { parseToken, type ParsedToken } from './intake/token.js'
 import { checkReplicatedClaims, decryptToken, type DecryptionPolicy } from './jwe/decrypt.js'
 import { decryptionPolicy } from './jwe/policy.js'
-import { createKeyResolver, type KeyResolver } from './keys/sources.js'
+import { createKeyResolver, type KeyResolver, type VerifyKey } from './keys/sources.js'
 import { resolveOptions } from './config.js'
 import { cacheSettings, tokenDigest, VerifiedCache } from './cache.js'
 import type { GuardOptions } from './options.js'
@@ -22,6 +29,13 @@ import { dpopPolicy } from './dpop/policy.js'
 import { rememberProof, type DpopPolicy } from './dpop/proof.js'
 import { protectedResource, type ProtectedResource } from './http/metadata.js'
 
+/**
+ * For adapters: `authenticate` that answers synchronously when it can (a cached
+ * token and nothing to wait for), so the common request pays no promise.
+ * Throws the same `GuardError`s that `authenticate` rejects with.
+ */
+export const AUTHENTICATE_NOW: unique symbol = Symbol.for('jwtguard.authenticateNow')
+
 /** A guard: everything built once from the options; `verify` and `authenticate` per request. */
 export interface Guard<C = DefaultClaims> {
   /** Verifies a raw token. Resolves with `AuthInfo`; rejects with a `GuardError` (challenge headers set). */
@@ -31,6 +45,8 @@ export interface Guard<C = DefaultClaims> {
    * `undefined` when there is no token and `authRequired` is `false`.
    */
   authenticate(request: GuardRequest): Promise<AuthInfo<C> | undefined>
+  /** Internal, for adapters: see `AUTHENTICATE_NOW`. */
+  readonly [AUTHENTICATE_NOW]?: (request: GuardRequest) => AuthInfo<C> | undefined | Promise<AuthInfo<C> | undefined>
   /** Runs a route check (`requireScopes(...)` …), with this guard's challenge settings on failure. */
   check(check: AuthCheck, auth: AuthInfo<C> | undefined): void
   /** Sets this guard's `WWW-Authenticate` on any error (a `GuardError` as is; anything else becomes one). */
@@ -134,7 +150,8 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
 
   const verify = async (token: string): Promise<AuthInfo<C>> => {
     try {
-      const auth = cachedAuth(b, token) ?? (await verifyCached(b, token))
+      const digest = cacheKey(b, token)
+      const auth = (digest === undefined ? undefined : cachedAuth(b, digest, token)) ?? (await verifyCached(b, token, digest))
       if (b.revocable) await checkRevocation(b, auth)
       return auth
     } catch (err) {
@@ -142,30 +159,81 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     }
   }
 
+  /** `authenticate` without the promise when the answer is known at once: a cached token and no check that waits. */
+  const authenticateNow = (request: GuardRequest): AuthInfo<C> | undefined | Promise<AuthInfo<C> | undefined> => {
+    let found: ExtractedToken | undefined
+    try {
+      found = locateToken(request, b.sources, b.schemes)
+    } catch (err) {
+      return reject(err)
+    }
+    if (!found) {
+      if (b.authRequired) return reject(new GuardError('ERR_JWT_MISSING', 'Authentication required'))
+      return undefined
+    }
+    if (!dpop && !b.revocable) {
+      // A hit is a token that passed intake before, so its characters need no second look.
+      const digest = cacheKey(b, found.token)
+      const hit = digest === undefined ? undefined : cachedAuth(b, digest, found.token)
+      if (hit) {
+        try {
+          checkBinding(found, undefined, hit)
+        } catch (err) {
+          return reject(err, found.scheme)
+        }
+        return hit
+      }
+      return verifyFound(found, digest)
+    }
+    return authenticateSlow(found, request)
+  }
+
+  /**
+   * A token to verify when nothing else waits (no DPoP, no revocation): one
+   * promise chain from the signature check to the answer. A JWS or JWE that
+   * passes intake is within RFC 6750's characters, so the 400 for other
+   * characters is decided only when something fails: one scan of the token less.
+   */
+  const verifyFound = (found: ExtractedToken, digest: string | undefined): Promise<AuthInfo<C>> => {
+    const failed = (err: unknown): never => reject(tokenSyntaxError(found) ?? err, found.scheme)
+    let pending: Promise<AuthInfo<C>>
+    try {
+      pending = verifyCached(b, found.token, digest)
+    } catch (err) {
+      return failed(err)
+    }
+    return pending.then((auth) => {
+      try {
+        checkBinding(found, undefined, auth)
+      } catch (err) {
+        reject(err, found.scheme)
+      }
+      return auth
+    }, failed)
+  }
+
+  /** Everything that may wait: the DPoP proof, a verification, the revocation check. */
+  const authenticateSlow = async (found: ExtractedToken, request: GuardRequest) => {
+    try {
+      if (dpop) checkTokenSyntax(found)
+      const proof = dpop ? await checkProof(dpop, request, found) : undefined
+      const digest = cacheKey(b, found.token)
+      const auth = (digest === undefined ? undefined : cachedAuth(b, digest, found.token)) ?? (await verifyCached(b, found.token, digest))
+      checkBinding(found, proof, auth)
+      if (dpop && proof) await rememberProof(dpop, proof)
+      if (b.revocable) await checkRevocation(b, auth)
+      return auth
+    } catch (err) {
+      return reject(tokenSyntaxError(found) ?? err, found.scheme)
+    }
+  }
+
   return {
     verify,
     async authenticate(request) {
-      let found
-      try {
-        found = extractToken(request, b.sources, b.schemes)
-      } catch (err) {
-        return reject(err)
-      }
-      if (!found) {
-        if (b.authRequired) return reject(new GuardError('ERR_JWT_MISSING', 'Authentication required'))
-        return undefined
-      }
-      try {
-        const proof = dpop ? await checkProof(dpop, request, found) : undefined
-        const auth = cachedAuth(b, found.token) ?? (await verifyCached(b, found.token))
-        checkBinding(found, proof, auth)
-        if (dpop && proof) await rememberProof(dpop, proof)
-        if (b.revocable) await checkRevocation(b, auth)
-        return auth
-      } catch (err) {
-        return reject(err, found.scheme)
-      }
+      return authenticateNow(request)
     },
+    [AUTHENTICATE_NOW]: authenticateNow,
     check(check, auth) {
       try {
         check(auth as AuthInfo<unknown> | undefined)
@@ -210,30 +278,43 @@ function bearerMethods(sources: readonly TokenSource[]): string[] {
   return [...methods]
 }
 
-/** The hot path, synchronous: a token verified before and still valid. */
-function cachedAuth<C>(b: Built<C>, token: string): AuthInfo<C> | undefined {
+/** The cache key of a token, or `undefined` when there is no cache or the token cannot be a verified one. */
+function cacheKey<C>(b: Built<C>, token: string): string | undefined {
   if (!b.cache || typeof token !== 'string' || token.length > b.maxTokenLength) return undefined
-  const hit = b.cache.get(tokenDigest(token), token)
+  return tokenDigest(token)
+}
+
+/** The hot path, synchronous: a token verified before and still valid. */
+function cachedAuth<C>(b: Built<C>, digest: string, token: string): AuthInfo<C> | undefined {
+  const hit = b.cache!.get(digest, token)
   if (hit) b.emit?.({ type: 'cache_hit' })
   return hit
 }
 
-/** One shared verification per distinct token in flight, then the full verification, then the cache. */
-async function verifyCached<C>(b: Built<C>, token: string): Promise<AuthInfo<C>> {
+/**
+ * One shared verification per distinct token in flight, then the full
+ * verification, then the cache. Throws synchronously what intake refuses;
+ * everything later rejects.
+ */
+function verifyCached<C>(b: Built<C>, token: string, digest: string | undefined): Promise<AuthInfo<C>> {
   if (typeof token !== 'string') throw new GuardError('ERR_JWT_MALFORMED', 'Malformed token', { reason: 'not_a_string' })
   if (token.length > b.maxTokenLength) throw new GuardError('ERR_JWT_TOO_LARGE', 'Token too large', { reason: 'too_large' })
   // Keyed by the token itself: an entry lives only while its verification runs.
   const running = b.inflight.get(token)
-  if (running) return { ...(await running).auth }
+  if (running) return running.then(({ auth }) => ({ ...auth }))
   const work = verifyToken(b, token)
   b.inflight.set(token, work)
-  try {
-    const { auth, until } = await work
-    b.cache?.set(tokenDigest(token), auth, until)
-    return auth
-  } finally {
-    b.inflight.delete(token)
-  }
+  return work.then(
+    ({ auth, until }) => {
+      b.inflight.delete(token)
+      if (digest !== undefined) b.cache?.set(digest, auth, until)
+      return auth
+    },
+    (err: unknown) => {
+      b.inflight.delete(token)
+      throw err
+    },
+  )
 }
 
 /** A verified token and the epoch ms until which its claims stay acceptable. */
@@ -250,12 +331,17 @@ function validUntil<C>(b: Built<C>, payload: Record<string, unknown>): number {
   return until * 1000
 }
 
-async function verifyToken<C>(b: Built<C>, token: string): Promise<Verified<C>> {
+/** Intake, then the JWS or JWE path. Throws synchronously what intake refuses. */
+function verifyToken<C>(b: Built<C>, token: string): Promise<Verified<C>> {
   const parsed = parseToken(token, b.maxTokenLength)
   if (!parsed.encrypted) {
     if (b.decryption?.required) throw new GuardError('ERR_JWE_REQUIRED', 'Encrypted token required', { reason: 'plain_jws' })
-    return finish(b, token, await verifyJws(b, parsed), false)
+    return verifyJws(b, parsed).then((jws) => finish(b, token, jws, false))
   }
+  return verifyJwe(b, token, parsed)
+}
+
+async function verifyJwe<C>(b: Built<C>, token: string, parsed: ParsedToken): Promise<Verified<C>> {
   if (!b.decryption) throw new GuardError('ERR_JWE_NOT_SUPPORTED', 'Encrypted tokens are not accepted', { reason: 'jwe' })
   const inner = await decryptToken(parsed, b.decryption)
   let verified: JwsResult
@@ -285,8 +371,8 @@ interface JwsResult {
   keysUntil: number | undefined
 }
 
-/** The JWS policy, the same for a plain token and for the inside of a JWE. */
-async function verifyJws<C>(b: Built<C>, parsed: ParsedToken): Promise<JwsResult> {
+/** The JWS policy, the same for a plain token and for the inside of a JWE. Header checks throw synchronously. */
+function verifyJws<C>(b: Built<C>, parsed: ParsedToken): Promise<JwsResult> {
   const header = parsed.header as JWSHeaderParameters
   const alg = header.alg!
   if (!b.algorithms.has(alg)) throw new GuardError('ERR_JWT_ALG_NOT_ALLOWED', 'Algorithm not allowed', { reason: 'alg' })
@@ -301,15 +387,25 @@ async function verifyJws<C>(b: Built<C>, parsed: ParsedToken): Promise<JwsResult
   // The unverified `iss` only picks whose keys to try; nothing is fetched for an issuer outside the list.
   const issuer = checkIssuer(payload, b.policy.issuers)
   if (!issuer.algorithms.has(alg)) throw new GuardError('ERR_JWT_ALG_NOT_ALLOWED', 'Algorithm not allowed', { reason: 'alg' })
-  const candidates = await b.keys.resolve(header, issuer, parsed.raw)
-  if (candidates.length === 0) throw new GuardError('ERR_JWKS_NO_MATCHING_KEY', 'No matching key', { reason: 'no_key' })
-  await verifySignature(parsed.raw, alg, candidates)
-  validateClaims(payload, b.policy, Math.floor(Date.now() / 1000))
-  return { header, payload, keysUntil: b.keys.keysValidUntil?.(issuer) }
+  const signed = (candidates: readonly VerifyKey[]): Promise<JwsResult> => {
+    if (candidates.length === 0) throw new GuardError('ERR_JWKS_NO_MATCHING_KEY', 'No matching key', { reason: 'no_key' })
+    return verifySignature(parsed.raw, alg, candidates).then(() => {
+      validateClaims(payload, b.policy, Math.floor(Date.now() / 1000))
+      return { header, payload, keysUntil: b.keys.keysValidUntil?.(issuer) }
+    })
+  }
+  // Held keys come back synchronously: no promise until the signature check.
+  const resolved = b.keys.resolve(header, issuer, parsed.raw)
+  return Array.isArray(resolved) ? signed(resolved) : resolved.then(signed)
 }
 
-async function finish<C>(b: Built<C>, token: string, { header, payload, keysUntil }: JwsResult, encrypted: boolean): Promise<Verified<C>> {
-  const claims = b.options.claimsSchema ? await validateWithSchema(b.options.claimsSchema, payload) : (payload as C)
+function finish<C>(b: Built<C>, token: string, jws: JwsResult, encrypted: boolean): Verified<C> | Promise<Verified<C>> {
+  const schema = b.options.claimsSchema
+  if (!schema) return verified(b, token, jws, jws.payload as C, encrypted)
+  return validateWithSchema(schema, jws.payload).then((claims) => verified(b, token, jws, claims as C, encrypted))
+}
+
+function verified<C>(b: Built<C>, token: string, { header, payload, keysUntil }: JwsResult, claims: C, encrypted: boolean): Verified<C> {
   return {
     auth: withConfirmation({ token, header, payload: claims, scopes: b.scopes(payload), roles: b.roles(payload), encrypted }, payload),
     // A cached token never outlives the key set that verified it (a withdrawn key stops working in time).

@@ -24,6 +24,12 @@ export interface ExtractedToken {
   token: string
   /** `Bearer` or `DPoP`; `undefined` when the token did not come from `Authorization`. */
   scheme: 'Bearer' | 'DPoP' | undefined
+  /**
+   * `true` while the credentials' RFC 6750 character set has not been checked
+   * (see `locateToken`): a token found in the verified-token cache needs no
+   * check, any other must pass `checkTokenSyntax` before it is used.
+   */
+  unchecked?: boolean
 }
 
 // RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
@@ -53,15 +59,38 @@ function fromAuthorization(request: GuardRequest, schemes: ReadonlySet<string>):
   if (Array.isArray(value) || headerCount(request, 'authorization') > 1) {
     throw invalidRequest('multiple_authorization', 'Multiple Authorization headers')
   }
-  const match = AUTHORIZATION.exec(value.trim())
+  const trimmed = value.trim()
+  // The common shape, `<scheme> <credentials>` with a scheme this guard takes, without a regex over the
+  // whole token; the credentials' characters are checked later, and only when the cache does not know them.
+  const space = trimmed.indexOf(' ')
+  const prefix = space > 0 ? trimmed.slice(0, space).toLowerCase() : ''
+  if (schemes.has(prefix)) {
+    let start = space + 1
+    while (trimmed.charCodeAt(start) === 32) start++
+    const credentials = trimmed.slice(start)
+    if (credentials === '') throw invalidRequest('token_empty', 'Empty bearer token')
+    return { token: credentials, scheme: prefix === 'dpop' ? 'DPoP' : 'Bearer', unchecked: true }
+  }
+  const match = AUTHORIZATION.exec(trimmed)
   if (!match) throw invalidRequest('authorization_syntax', 'Malformed Authorization header')
   const scheme = match[1]!.toLowerCase()
   // Another scheme (Basic, …) carries no bearer token: the request is simply unauthenticated.
   if (!schemes.has(scheme)) return undefined
-  const credentials = match[2]
-  if (credentials === undefined || credentials === '') throw invalidRequest('token_empty', 'Empty bearer token')
-  if (!B64TOKEN.test(credentials)) throw invalidRequest('authorization_syntax', 'Malformed Authorization header')
-  return { token: credentials, scheme: scheme === 'dpop' ? 'DPoP' : 'Bearer' }
+  // A known scheme with nothing after it (`Bearer`).
+  throw invalidRequest('token_empty', 'Empty bearer token')
+}
+
+/** RFC 6750 §2.1 `b64token`, for credentials `locateToken` left unchecked: the 400 a malformed header gets, if it does. */
+export function tokenSyntaxError(found: ExtractedToken): GuardError | undefined {
+  return found.unchecked && !B64TOKEN.test(found.token)
+    ? invalidRequest('authorization_syntax', 'Malformed Authorization header')
+    : undefined
+}
+
+/** Throws `tokenSyntaxError(found)`, if any. */
+export function checkTokenSyntax(found: ExtractedToken): void {
+  const error = tokenSyntaxError(found)
+  if (error) throw error
 }
 
 function readCookie(request: GuardRequest, name: string): string | undefined {
@@ -97,8 +126,10 @@ function readQuery(request: GuardRequest, name: string): string | undefined {
 /**
  * Finds the one token of a request. RFC 6750 §2: a client must not use more
  * than one method, so a token found in two places is a 400, not a guess.
+ * Credentials from `Authorization` come back `unchecked`: run
+ * `checkTokenSyntax` before using them (unless the cache vouches for them).
  */
-export function extractToken(
+export function locateToken(
   request: GuardRequest,
   sources: readonly TokenSource[],
   schemes: ReadonlySet<string>,
@@ -117,6 +148,20 @@ export function extractToken(
     if (!next) continue
     if (found) throw invalidRequest('multiple_tokens', 'Token sent more than once')
     found = next
+  }
+  return found
+}
+
+/** `locateToken` and `checkTokenSyntax` in one: the token of a request, fully checked. */
+export function extractToken(
+  request: GuardRequest,
+  sources: readonly TokenSource[],
+  schemes: ReadonlySet<string>,
+): ExtractedToken | undefined {
+  const found = locateToken(request, sources, schemes)
+  if (found) {
+    checkTokenSyntax(found)
+    delete found.unchecked
   }
   return found
 }

@@ -52,8 +52,16 @@ export class RemoteKeySet {
     this.label = 'jwksUri' in source ? source.jwksUri : source.issuer
   }
 
-  /** Keys that may verify a token with this `alg` and `kid`. */
-  async candidates(alg: string, kid: string | undefined): Promise<KeyObject[]> {
+  /** Keys that may verify a token with this `alg` and `kid`; synchronous while fresh keys hold the `kid`. */
+  candidates(alg: string, kid: string | undefined): KeyObject[] | Promise<KeyObject[]> {
+    if (this.keys && Date.now() - this.fetchedAt < this.settings.cacheMaxAge) {
+      const found = this.keys.candidates(alg, kid)
+      if (found.length > 0 || kid === undefined) return found
+    }
+    return this.candidatesAfterFetch(alg, kid)
+  }
+
+  private async candidatesAfterFetch(alg: string, kid: string | undefined): Promise<KeyObject[]> {
     await this.ensureUsable()
     const held = this.keys!
     let found = held.candidates(alg, kid)

@@ -59,12 +59,13 @@ function verifyOne(alg: string, data: Buffer, signature: Buffer, key: KeyObject)
  * alg allowed) against candidate keys matched on `kid`, type and curve. The
  * first key that verifies wins.
  */
-export async function verifySignature(token: string, alg: string, keys: readonly KeyObject[]): Promise<void> {
+export function verifySignature(token: string, alg: string, keys: readonly KeyObject[]): Promise<void> {
   const dot = token.lastIndexOf('.')
   const data = Buffer.from(token.slice(0, dot), 'latin1')
   const signature = Buffer.from(token.slice(dot + 1), 'base64url')
-  for (const key of keys) {
-    if (await verifyOne(alg, data, signature, key)) return
+  const attempt = (i: number): Promise<void> => {
+    if (i >= keys.length) return Promise.reject(new GuardError('ERR_JWT_SIGNATURE_INVALID', 'Invalid signature', { reason: 'signature' }))
+    return verifyOne(alg, data, signature, keys[i]!).then((ok) => (ok ? undefined : attempt(i + 1)))
   }
-  throw new GuardError('ERR_JWT_SIGNATURE_INVALID', 'Invalid signature', { reason: 'signature' })
+  return attempt(0)
 }

@@ -1,0 +1,174 @@
+// The hot path: a cached token is answered without a promise (authenticateNow), and the RFC 6750
+// character check of the credentials runs only when the cache does not vouch for them. These tests
+// pin down that the shortcut answers exactly what the full path answers, on every framework.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { authenticateNow, createGuard, GuardError, isPending, type AuthInfo, type GuardEvent } from '../../src/index.js'
+import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
+import { FRAMEWORKS, type Route } from '../conformance/apps.js'
+import { rejection } from '../helpers/shared.js'
+
+let issuer: TestIssuer
+beforeAll(async () => {
+  issuer = await createTestIssuer()
+})
+afterAll(async () => {
+  await issuer?.close()
+})
+
+const request = (authorization?: string) => ({ headers: authorization === undefined ? {} : { authorization } })
+
+describe('authenticateNow (what adapters call)', () => {
+  it('answers a cached token synchronously, a new one with a promise, and both with the same AuthInfo', async () => {
+    const guard = createGuard({ ...issuer.guardOptions(), jwksUri: issuer.jwksUri })
+    const token = await issuer.sign({ scope: 'a b' })
+    const first = authenticateNow(guard, request(`Bearer ${token}`))
+    expect(isPending(first)).toBe(true)
+    const verified = (await first) as AuthInfo
+    const second = authenticateNow(guard, request(`Bearer ${token}`))
+    expect(isPending(second)).toBe(false)
+    expect(second).toMatchObject({ token, payload: verified.payload, scopes: ['a', 'b'], encrypted: false })
+    // The public method keeps its contract: always a promise.
+    const viaAuthenticate = guard.authenticate(request(`Bearer ${token}`))
+    expect(isPending(viaAuthenticate)).toBe(true)
+    expect(await viaAuthenticate).toMatchObject({ payload: verified.payload })
+  })
+
+  it('throws a GuardError with its challenge synchronously where authenticate rejects', async () => {
+    const guard = createGuard({ ...issuer.guardOptions(), jwksUri: issuer.jwksUri })
+    let thrown: unknown
+    try {
+      authenticateNow(guard, request())
+    } catch (err) {
+      thrown = err
+    }
+    expect(thrown).toBeInstanceOf(GuardError)
+    expect((thrown as GuardError).code).toBe('ERR_JWT_MISSING')
+    expect((thrown as GuardError).headers['WWW-Authenticate']).toMatch(/^Bearer realm=/)
+    // authenticate never throws synchronously: the same error arrives as a rejection.
+    const error = await rejection(guard.authenticate(request()))
+    expect(error.code).toBe('ERR_JWT_MISSING')
+  })
+
+  it('answers undefined synchronously for no token when authRequired is false', () => {
+    const guard = createGuard({ ...issuer.guardOptions(), jwksUri: issuer.jwksUri, authRequired: false })
+    expect(authenticateNow(guard, request())).toBeUndefined()
+  })
+
+  it('takes the promise path for every request when a revocation check is configured (it may wait)', async () => {
+    let asked = 0
+    const guard = createGuard({
+      ...issuer.guardOptions(),
+      jwksUri: issuer.jwksUri,
+      isRevoked: () => {
+        asked++
+        return false
+      },
+    })
+    const token = await issuer.sign()
+    await authenticateNow(guard, request(`Bearer ${token}`))
+    const again = authenticateNow(guard, request(`Bearer ${token}`))
+    expect(isPending(again)).toBe(true)
+    await again
+    expect(asked).toBe(2)
+  })
+})
+
+describe.each([
+  ['with the cache', {}],
+  ['without the cache', { cache: false as const }],
+])('credentials checked lazily, %s: the same answers as a full check', (_label, cacheOption) => {
+  const guardFor = () => createGuard({ ...issuer.guardOptions(), jwksUri: issuer.jwksUri, ...cacheOption })
+
+  it.each([
+    ['a character outside RFC 6750 (!)', 'abc!def'],
+    ['a quote', '"abc"'],
+    ['two tokens', 'abc def'],
+    ['a non-ASCII character', 'abcé'],
+  ])('%s is a 400 invalid_request, asked twice', async (_name, credentials) => {
+    const guard = guardFor()
+    for (let i = 0; i < 2; i++) {
+      const error = await rejection(guard.authenticate(request(`Bearer ${credentials}`)))
+      expect(error.status).toBe(400)
+      expect(error.code).toBe('ERR_REQUEST_INVALID')
+      expect(error.context.reason).toBe('authorization_syntax')
+    }
+  })
+
+  it('a valid token with a character outside RFC 6750 appended is still a 400, after the token was cached', async () => {
+    const guard = guardFor()
+    const token = await issuer.sign()
+    await guard.authenticate(request(`Bearer ${token}`))
+    const error = await rejection(guard.authenticate(request(`Bearer ${token}!`)))
+    expect(error.status).toBe(400)
+  })
+
+  it('RFC 6750 characters that are not base64url (+ and /) are a 401 invalid_token, not a 400', async () => {
+    const guard = guardFor()
+    const token = await issuer.sign()
+    const error = await rejection(guard.authenticate(request(`Bearer ${token.replace(/-/g, '+').replace(/_/g, '/')}+`)))
+    expect(error.status).toBe(401)
+    expect(error.code).toBe('ERR_JWT_MALFORMED')
+  })
+
+  it('a token too large with characters outside RFC 6750 is a 400, as when the header was checked first', async () => {
+    const guard = guardFor()
+    const error = await rejection(guard.authenticate(request(`Bearer ${'a!'.repeat(10_000)}`)))
+    expect(error.status).toBe(400)
+  })
+
+  it('extra spaces between the scheme and the token, and around the value, are allowed', async () => {
+    const guard = guardFor()
+    const token = await issuer.sign()
+    for (const value of [`Bearer   ${token}`, ` Bearer ${token} `, `bEaReR ${token}`]) {
+      expect((await guard.authenticate(request(value)))?.payload.sub).toBe('user-123')
+    }
+  })
+
+  it('a DPoP-bound token sent as Bearer to a guard without DPoP is refused every time, also once cached', async () => {
+    const guard = guardFor()
+    const token = await issuer.sign({ cnf: { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' } })
+    for (let i = 0; i < 2; i++) {
+      const error = await rejection(guard.authenticate(request(`Bearer ${token}`)))
+      expect(error.status).toBe(401)
+      expect(error.context.reason).toBe('bound_as_bearer')
+    }
+  })
+})
+
+describe.each(FRAMEWORKS)('the synchronous hot path on $name', (framework) => {
+  it('serves a cached token with the same answer, runs the route once per request, and hits the cache', async () => {
+    const events: GuardEvent[] = []
+    const guard = createGuard({ ...issuer.guardOptions(), jwksUri: issuer.jwksUri, onEvent: (e) => events.push(e) })
+    let calls = 0
+    const routes: Route[] = [
+      {
+        path: '/me',
+        reply: (auth) => {
+          calls++
+          return { sub: auth?.payload.sub, scopes: auth?.scopes }
+        },
+      },
+    ]
+    const app = await framework.start({ guard: undefined, shared: guard, routes })
+    try {
+      const token = await issuer.sign({ scope: 'orders:read' })
+      const answers = []
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${app.url}/me`, { headers: { authorization: `Bearer ${token}` } })
+        answers.push({ status: res.status, body: await res.json() })
+      }
+      expect(answers).toEqual(Array(3).fill({ status: 200, body: { sub: 'user-123', scopes: ['orders:read'] } }))
+      expect(calls).toBe(3)
+      expect(events.filter((e) => e.type === 'cache_hit')).toHaveLength(2)
+      // A refusal on the synchronous path reaches the framework's error handling as any other.
+      const bad = await fetch(`${app.url}/me`, { headers: { authorization: `Bearer ${token}!` } })
+      expect(bad.status).toBe(400)
+      expect(bad.headers.get('www-authenticate')).toContain('error="invalid_request"')
+      const none = await fetch(`${app.url}/me`)
+      expect(none.status).toBe(401)
+      expect(calls).toBe(3)
+    } finally {
+      await app.close()
+    }
+  })
+})
