@@ -35,37 +35,38 @@ const SCHEMES: Record<string, Scheme> = {
 
 const HMAC: Record<string, string> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' }
 
-function verifyOne(alg: string, data: Buffer, signature: Buffer, key: KeyObject): Promise<boolean> {
+/** Checks one key; `done` is called once, synchronously for HMAC and misfits, from the thread pool otherwise. */
+function verifyOne(alg: string, data: Buffer, signature: Buffer, key: KeyObject, done: (ok: boolean) => void): void {
   const hmac = HMAC[alg]
   if (hmac) {
-    if (key.type !== 'secret') return Promise.resolve(false)
+    if (key.type !== 'secret') return done(false)
     const expected = createHmac(hmac, key).update(data).digest()
-    return Promise.resolve(expected.length === signature.length && timingSafeEqual(expected, signature))
+    return done(expected.length === signature.length && timingSafeEqual(expected, signature))
   }
   const scheme = SCHEMES[alg]
-  if (!scheme || key.type !== 'public') return Promise.resolve(false)
-  if (scheme.length !== undefined && signature.length !== scheme.length) return Promise.resolve(false)
-  return new Promise((resolve) => {
-    try {
-      cryptoVerify(scheme.hash, data, scheme.key ? { key, ...scheme.key } : key, signature, (err, ok) => resolve(!err && ok))
-    } catch {
-      resolve(false) // a key that does not fit the algorithm verifies nothing
-    }
-  })
+  if (!scheme || key.type !== 'public') return done(false)
+  if (scheme.length !== undefined && signature.length !== scheme.length) return done(false)
+  try {
+    cryptoVerify(scheme.hash, data, scheme.key ? { key, ...scheme.key } : key, signature, (err, ok) => done(!err && ok))
+  } catch {
+    done(false) // a key that does not fit the algorithm verifies nothing
+  }
 }
 
 /**
  * Verifies a compact JWS (already through intake: three canonical segments,
  * alg allowed) against candidate keys matched on `kid`, type and curve. The
- * first key that verifies wins.
+ * first key that verifies wins. One promise per token, whatever the number of keys tried.
  */
 export function verifySignature(token: string, alg: string, keys: readonly KeyObject[]): Promise<void> {
   const dot = token.lastIndexOf('.')
   const data = Buffer.from(token.slice(0, dot), 'latin1')
   const signature = Buffer.from(token.slice(dot + 1), 'base64url')
-  const attempt = (i: number): Promise<void> => {
-    if (i >= keys.length) return Promise.reject(new GuardError('ERR_JWT_SIGNATURE_INVALID', 'Invalid signature', { reason: 'signature' }))
-    return verifyOne(alg, data, signature, keys[i]!).then((ok) => (ok ? undefined : attempt(i + 1)))
-  }
-  return attempt(0)
+  return new Promise((resolve, reject) => {
+    const attempt = (i: number): void => {
+      if (i >= keys.length) return reject(new GuardError('ERR_JWT_SIGNATURE_INVALID', 'Invalid signature', { reason: 'signature' }))
+      verifyOne(alg, data, signature, keys[i]!, (ok) => (ok ? resolve() : attempt(i + 1)))
+    }
+    attempt(0)
+  })
 }
