@@ -40,6 +40,8 @@ const CONNECTIONS = 50
 const ROUNDS = 5
 const ROUND_SECONDS = 4
 const POOL = 1_000
+/** Bare rounds further apart than this (relative to their median) mean the machine was noisy. */
+const NOISY_SPREAD = 0.2
 /** The issue's target: no event-loop stall above this under load. */
 const STALL_MS = 50
 
@@ -169,6 +171,12 @@ export async function runHttp({
           ]),
         ),
       )
+      const bareRounds = rows.find((r) => r.variant === 'bare')!.rounds
+      const spread = (Math.max(...bareRounds) - Math.min(...bareRounds)) / bare
+      if (spread > NOISY_SPREAD)
+        notes.push(
+          `! ${framework}: bare rounds spread ${Math.round(spread * 100)}% (${bareRounds.join(' ')}): the machine was noisy during this suite; read close comparisons with care`,
+        )
       for (const r of rows) {
         if (r.non2xx + r.mismatches + r.errors > 0)
           notes.push(
