@@ -1,7 +1,6 @@
 import type { Request, RequestHandler } from 'express'
 import {
-  authenticateNow,
-  isPending,
+  authenticateThen,
   GUARD_KEY,
   requireClaims as claimsCheck,
   requireRoles as rolesCheck,
@@ -40,21 +39,11 @@ export function jwtGuard<C>(input?: GuardInput<C>): RequestHandler {
   return function jwtGuardMiddleware(req, res, next) {
     if (metadata && req.path === metadata.path && (req.method === 'GET' || req.method === 'HEAD')) return void res.json(metadata.document)
     req[GUARD_KEY] = guard
-    let result
-    try {
-      result = authenticateNow(guard, new ExpressRequest(req))
-    } catch (err) {
-      return next(err)
-    }
-    if (isPending(result)) {
-      result.then((auth) => {
-        if (auth) req.auth = auth as AuthInfo
-        next()
-      }, next)
-      return
-    }
-    if (result) req.auth = result as AuthInfo
-    next()
+    authenticateThen(guard, new ExpressRequest(req), (err, auth) => {
+      if (err) return next(err)
+      if (auth) req.auth = auth as AuthInfo
+      next()
+    })
   }
 }
 

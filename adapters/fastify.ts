@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import {
-  authenticateNow,
-  isPending,
+  authenticateThen,
   GUARD_KEY,
   requireClaims as claimsCheck,
   requireRoles as rolesCheck,
@@ -42,21 +41,11 @@ const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, option
   fastify.addHook('onRequest', (request, _reply, done) => {
     if (request.routeOptions.config?.auth === false) return done()
     request[GUARD_KEY] = guard
-    let result
-    try {
-      result = authenticateNow(guard, new FastifyGuardRequest(request))
-    } catch (err) {
-      return done(err as Error)
-    }
-    if (isPending(result)) {
-      result.then((auth) => {
-        if (auth) request.auth = auth as AuthInfo
-        done()
-      }, done)
-      return
-    }
-    if (result) request.auth = result as AuthInfo
-    done()
+    authenticateThen(guard, new FastifyGuardRequest(request), (err, auth) => {
+      if (err) return done(err as Error)
+      if (auth) request.auth = auth as AuthInfo
+      done()
+    })
   })
 }
 

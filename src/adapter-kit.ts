@@ -54,3 +54,20 @@ export function authenticateNow<C>(guard: Guard<C>, request: GuardRequest): Auth
 /** Whether `authenticateNow` answered with a promise (to chain on) rather than the answer itself. */
 export const isPending = <T>(value: T | Promise<T>): value is Promise<T> =>
   typeof (value as { then?: unknown } | undefined)?.then === 'function'
+
+/**
+ * `authenticateNow` for callback-style frameworks (Express `next`, Fastify
+ * `done`): calls `done(error)` or `done(undefined, auth)` exactly once, at once
+ * for a cached token, after verification otherwise. An exception thrown by
+ * `done` itself is not caught here (it is the framework's, not the guard's).
+ */
+export function authenticateThen<C>(guard: Guard<C>, request: GuardRequest, done: (error: unknown, auth?: AuthInfo<C>) => void): void {
+  let result
+  try {
+    result = authenticateNow(guard, request)
+  } catch (err) {
+    return done(err)
+  }
+  if (isPending(result)) result.then((auth) => done(undefined, auth), done)
+  else done(undefined, result)
+}

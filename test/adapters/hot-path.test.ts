@@ -1,8 +1,8 @@
 // The hot path: a cached token is answered without a promise (authenticateNow), and the RFC 6750
 // character check of the credentials runs only when the cache does not vouch for them. These tests
 // pin down that the shortcut answers exactly what the full path answers, on every framework.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { authenticateNow, createGuard, GuardError, isPending, type AuthInfo, type GuardEvent } from '../../src/index.js'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { authenticateNow, authenticateThen, createGuard, GuardError, isPending, type AuthInfo, type GuardEvent } from '../../src/index.js'
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
 import { FRAMEWORKS, type Route } from '../conformance/apps.js'
 import { rejection } from '../helpers/shared.js'
@@ -70,6 +70,36 @@ describe('authenticateNow (what adapters call)', () => {
     expect(isPending(again)).toBe(true)
     await again
     expect(asked).toBe(2)
+  })
+})
+
+describe('authenticateThen (what callback-style adapters call)', () => {
+  it('calls done once: at once for a cached token, later for a new one, with the error for a refusal', async () => {
+    const guard = createGuard({ ...issuer.guardOptions(), jwksUri: issuer.jwksUri })
+    const token = await issuer.sign()
+    const calls: { error: unknown; auth?: AuthInfo }[] = []
+    const done = (error: unknown, auth?: AuthInfo) => calls.push({ error, auth })
+
+    authenticateThen(guard, request(`Bearer ${token}`), done)
+    expect(calls).toHaveLength(0) // a new token: verified first
+    await vi.waitFor(() => expect(calls).toHaveLength(1))
+    expect(calls[0]!.error).toBeUndefined()
+    expect(calls[0]!.auth?.payload.sub).toBe('user-123')
+
+    authenticateThen(guard, request(`Bearer ${token}`), done)
+    expect(calls).toHaveLength(2) // cached: answered synchronously
+    expect(calls[1]!.auth?.payload.sub).toBe('user-123')
+
+    authenticateThen(guard, request(), done)
+    expect(calls).toHaveLength(3)
+    expect((calls[2]!.error as GuardError).code).toBe('ERR_JWT_MISSING')
+    expect(calls[2]!.auth).toBeUndefined()
+
+    authenticateThen(guard, request(`Bearer ${token.slice(0, -4)}AAAA`), done)
+    await vi.waitFor(() => expect(calls).toHaveLength(4))
+    expect((calls[3]!.error as GuardError).code).toBe('ERR_JWT_SIGNATURE_INVALID')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(calls).toHaveLength(4) // never twice
   })
 })
 
