@@ -1,9 +1,8 @@
-import { webcrypto, type KeyObject } from 'node:crypto'
 import { compactDecrypt } from 'jose'
 import { GuardError } from '../errors.js'
 import { MAX_CANDIDATES } from '../keys/jwk.js'
 import type { ParsedToken } from '../intake/token.js'
-import { fits, type DecryptionKey } from './keys.js'
+import { fits, joseKey, type DecryptionKey } from './keys.js'
 import { isSymmetricKeyManagement } from './options.js'
 
 /** The decryption rules fixed at construction. */
@@ -36,26 +35,6 @@ function checkHeader(header: Record<string, unknown>, policy: DecryptionPolicy):
   return { alg, enc }
 }
 
-type CryptoKey = webcrypto.CryptoKey
-
-/** AES-GCM `CryptoKey`s made once per `dir` key: jose re-imports a secret given as bytes or `KeyObject` on every token. */
-const gcmKeys = new WeakMap<DecryptionKey, Promise<CryptoKey | KeyObject>>()
-
-/**
- * The key as jose takes it fastest: for `dir` with AES-GCM, a `CryptoKey`
- * imported once (twice the throughput of handing jose the secret each time,
- * `bench/`); every other case the `KeyObject` itself.
- */
-function keyForJose(candidate: DecryptionKey, alg: string, enc: string): KeyObject | Promise<CryptoKey | KeyObject> {
-  if (alg !== 'dir' || !enc.endsWith('GCM') || candidate.key.type !== 'secret') return candidate.key
-  let key = gcmKeys.get(candidate)
-  if (!key) {
-    key = webcrypto.subtle.importKey('raw', candidate.key.export(), 'AES-GCM', false, ['decrypt']).catch(() => candidate.key) // jose then refuses or uses it as before
-    gcmKeys.set(candidate, key)
-  }
-  return key
-}
-
 export async function decryptToken(parsed: ParsedToken, policy: DecryptionPolicy): Promise<Decrypted> {
   const { alg, enc } = checkHeader(parsed.header, policy)
   const kid = parsed.header.kid as string | undefined
@@ -65,7 +44,7 @@ export async function decryptToken(parsed: ParsedToken, policy: DecryptionPolicy
   let lastError: unknown
   for (const candidate of candidates.slice(0, MAX_CANDIDATES)) {
     try {
-      ;({ plaintext } = await compactDecrypt(parsed.raw, await keyForJose(candidate, alg, enc), {
+      ;({ plaintext } = await compactDecrypt(parsed.raw, await joseKey(candidate, alg, enc), {
         keyManagementAlgorithms: [alg],
         contentEncryptionAlgorithms: [enc],
       }))
