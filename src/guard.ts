@@ -151,12 +151,29 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
   const verify = async (token: string): Promise<AuthInfo<C>> => {
     try {
       const digest = cacheKey(b, token)
-      const auth = (digest === undefined ? undefined : cachedAuth(b, digest, token)) ?? (await verifyCached(b, token, digest))
+      const auth = cachedAuth(b, digest, token) ?? (await verifyCached(b, token, digest))
       if (b.revocable) await checkRevocation(b, auth)
       return auth
     } catch (err) {
       return reject(err)
     }
+  }
+
+  /**
+   * Refuses a token found on a request. Credentials outside RFC 6750's
+   * characters are a 400 whatever else failed: `locateToken` leaves that scan
+   * for failures, since a JWS or JWE that passes intake is within them.
+   */
+  const refuse = (found: ExtractedToken, err: unknown): never => reject(tokenSyntaxError(found) ?? err, found.scheme)
+
+  /** A verified token for a request without DPoP: refused if it is DPoP-bound. */
+  const unbound = (found: ExtractedToken, auth: AuthInfo<C>): AuthInfo<C> => {
+    try {
+      checkBinding(found, undefined, auth)
+    } catch (err) {
+      refuse(found, err)
+    }
+    return auth
   }
 
   /** `authenticate` without the promise when the answer is known at once: a cached token and no check that waits. */
@@ -171,45 +188,21 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
       if (b.authRequired) return reject(new GuardError('ERR_JWT_MISSING', 'Authentication required'))
       return undefined
     }
-    if (!dpop && !b.revocable) {
-      // A hit is a token that passed intake before, so its characters need no second look.
-      const digest = cacheKey(b, found.token)
-      const hit = digest === undefined ? undefined : cachedAuth(b, digest, found.token)
-      if (hit) {
-        try {
-          checkBinding(found, undefined, hit)
-        } catch (err) {
-          return reject(err, found.scheme)
-        }
-        return hit
-      }
-      return verifyFound(found, digest)
-    }
-    return authenticateSlow(found, request)
-  }
-
-  /**
-   * A token to verify when nothing else waits (no DPoP, no revocation): one
-   * promise chain from the signature check to the answer. A JWS or JWE that
-   * passes intake is within RFC 6750's characters, so the 400 for other
-   * characters is decided only when something fails: one scan of the token less.
-   */
-  const verifyFound = (found: ExtractedToken, digest: string | undefined): Promise<AuthInfo<C>> => {
-    const failed = (err: unknown): never => reject(tokenSyntaxError(found) ?? err, found.scheme)
+    if (dpop || b.revocable) return authenticateSlow(found, request)
+    // Nothing to wait for: a cached token is the answer; a new one is one promise chain from its signature check.
+    const digest = cacheKey(b, found.token)
+    const hit = cachedAuth(b, digest, found.token)
+    if (hit) return unbound(found, hit)
     let pending: Promise<AuthInfo<C>>
     try {
       pending = verifyCached(b, found.token, digest)
     } catch (err) {
-      return failed(err)
+      return refuse(found, err)
     }
-    return pending.then((auth) => {
-      try {
-        checkBinding(found, undefined, auth)
-      } catch (err) {
-        reject(err, found.scheme)
-      }
-      return auth
-    }, failed)
+    return pending.then(
+      (auth) => unbound(found, auth),
+      (err: unknown) => refuse(found, err),
+    )
   }
 
   /** Everything that may wait: the DPoP proof, a verification, the revocation check. */
@@ -218,13 +211,13 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
       if (dpop) checkTokenSyntax(found)
       const proof = dpop ? await checkProof(dpop, request, found) : undefined
       const digest = cacheKey(b, found.token)
-      const auth = (digest === undefined ? undefined : cachedAuth(b, digest, found.token)) ?? (await verifyCached(b, found.token, digest))
+      const auth = cachedAuth(b, digest, found.token) ?? (await verifyCached(b, found.token, digest))
       checkBinding(found, proof, auth)
       if (dpop && proof) await rememberProof(dpop, proof)
       if (b.revocable) await checkRevocation(b, auth)
       return auth
     } catch (err) {
-      return reject(tokenSyntaxError(found) ?? err, found.scheme)
+      return refuse(found, err)
     }
   }
 
@@ -284,8 +277,9 @@ function cacheKey<C>(b: Built<C>, token: string): string | undefined {
   return tokenDigest(token)
 }
 
-/** The hot path, synchronous: a token verified before and still valid. */
-function cachedAuth<C>(b: Built<C>, digest: string, token: string): AuthInfo<C> | undefined {
+/** The hot path, synchronous: a token verified before and still valid (none without a cache key). */
+function cachedAuth<C>(b: Built<C>, digest: string | undefined, token: string): AuthInfo<C> | undefined {
+  if (digest === undefined) return undefined
   const hit = b.cache!.get(digest, token)
   if (hit) b.emit?.({ type: 'cache_hit' })
   return hit
