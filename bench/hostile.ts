@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { createGuard, GuardError } from '../src/index.js'
-import { createTestIssuer } from '../src/testing/index.js'
+import { createGuard, GuardError } from 'jwtguard'
+import { createTestIssuer } from 'jwtguard/testing'
 import { table, type SuiteResult } from './report.js'
 
 /**

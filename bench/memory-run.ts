@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto'
-import { createGuard } from '../src/index.js'
+import { createGuard } from 'jwtguard'
 
 /**
  * One memory measurement, in a fresh process started with --expose-gc by

@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
 import type { JWK } from 'jose'
-import { createTestIssuer, type EncryptOptions, type TestIssuer } from '../src/testing/index.js'
+import { createTestIssuer, type EncryptOptions, type TestIssuer } from 'jwtguard/testing'
 import type { ServerConfig } from './servers/protocol.js'
 
 /**

@@ -2,7 +2,7 @@ import { createHmac, createSecretKey, timingSafeEqual, verify as cryptoVerify, t
 import { JwtVerifier } from 'aws-jwt-verify'
 import { createVerifier } from 'fast-jwt'
 import { compactDecrypt, importJWK, jwtVerify } from 'jose'
-import { createGuard, type GuardOptions } from '../src/index.js'
+import { createGuard, type GuardOptions } from 'jwtguard'
 import type { Fixtures, JweKind, JwsAlg } from './setup.js'
 
 /**

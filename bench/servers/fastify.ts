@@ -1,7 +1,7 @@
 import fastifyJwt from '@fastify/jwt'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import { jwtGuard } from '../../adapters/fastify.js'
-import { createGuard } from '../../src/index.js'
+import { jwtGuard } from 'jwtguard/fastify'
+import { createGuard } from 'jwtguard'
 import { pemOf, rawVerifier, readConfig, serve } from './common.js'
 import { ROUTE, type Variant } from './protocol.js'
 

@@ -43,9 +43,14 @@ function nextMessage<T extends ChildMessage['type']>(
   })
 }
 
-/** Starts `bench/servers/<framework>.ts` serving `variants`; resolves once every server listens. */
+/**
+ * Starts `bench/servers/<framework>.ts` serving `variants`; resolves once every server listens.
+ * `BENCH_NODE_ARGS` adds node flags to the server processes, e.g.
+ * `BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'` to profile them.
+ */
 export async function launch(framework: Framework, variants: readonly Variant[], config: ServerConfig): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `bench/servers/${framework}.ts`, variants.join(',')], {
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', `bench/servers/${framework}.ts`, variants.join(',')], {
     cwd: ROOT,
     env: { ...process.env, [CONFIG_ENV]: JSON.stringify(config), NODE_ENV: 'production' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

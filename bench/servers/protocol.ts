@@ -1,5 +1,5 @@
 import type { JWK } from 'jose'
-import type { JwksCacheOptions } from '../../src/index.js'
+import type { JwksCacheOptions } from 'jwtguard'
 
 /** What a bench server process and its parent share: the frameworks, their variants, the config and the IPC messages. */
 
