@@ -1,0 +1,109 @@
+import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { GuardError } from '../../src/errors.js'
+import { verifySignature } from '../../src/verify/signature.js'
+
+// How asymmetric checks are scheduled (src/verify/signature.ts): queued for the
+// end of the event-loop turn and run together inline, with whatever a time
+// budget leaves to the thread pool, and slow curves always on the pool. These
+// tests hold the answers, not the timing: every path gives the same verdict.
+
+const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+
+interface Case {
+  alg: string
+  key: KeyObject
+  sign(data: Buffer): Buffer
+}
+
+function rsa(alg: string, hash: string, pss: boolean): Case {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const padding = pss ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(hash.slice(3)) / 8 } : {}
+  return { alg, key: publicKey, sign: (data) => sign(hash, data, { key: privateKey, ...padding }) }
+}
+
+function ec(alg: string, namedCurve: string, hash: string): Case {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve })
+  return { alg, key: publicKey, sign: (data) => sign(hash, data, { key: privateKey, dsaEncoding: 'ieee-p1363' }) }
+}
+
+function ed25519(): Case {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+  return { alg: 'EdDSA', key: publicKey, sign: (data) => sign(null, data, privateKey) }
+}
+
+const CASES: Case[] = [
+  rsa('RS256', 'sha256', false),
+  rsa('PS384', 'sha384', true),
+  ec('ES256', 'prime256v1', 'sha256'),
+  ec('ES384', 'secp384r1', 'sha384'), // always on the pool
+  ed25519(),
+]
+
+function token(c: Case, n: number): string {
+  const data = `${b64url({ alg: c.alg, typ: 'JWT' })}.${b64url({ n })}`
+  return `${data}.${c.sign(Buffer.from(data)).toString('base64url')}`
+}
+
+/** Flips one bit of the signature. */
+function forged(jws: string): string {
+  const dot = jws.lastIndexOf('.')
+  const signature = Buffer.from(jws.slice(dot + 1), 'base64url')
+  signature[0]! ^= 1
+  return `${jws.slice(0, dot)}.${signature.toString('base64url')}`
+}
+
+/** `true` when the signature verifies, `false` for the library's refusal; anything else fails the test. */
+async function verdict(jws: string, alg: string, keys: KeyObject[]): Promise<boolean> {
+  try {
+    await verifySignature(jws, alg, keys)
+    return true
+  } catch (err) {
+    expect(err).toBeInstanceOf(GuardError)
+    expect((err as GuardError).code).toBe('ERR_JWT_SIGNATURE_INVALID')
+    return false
+  }
+}
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('check scheduling', () => {
+  it.each(CASES.map((c) => [c.alg, c] as const))('%s: one turn of valid and forged tokens, each gets its own verdict', async (_alg, c) => {
+    const tokens = Array.from({ length: 40 }, (_, n) => (n % 3 === 0 ? forged(token(c, n)) : token(c, n)))
+    // All submitted in the same turn: they share one batch.
+    const verdicts = await Promise.all(tokens.map((t) => verdict(t, c.alg, [c.key])))
+    expect(verdicts).toEqual(tokens.map((_, n) => n % 3 !== 0))
+  })
+
+  it('a batch larger than the turn budget spills to the thread pool and still answers every token right', async () => {
+    const c = CASES[0]!
+    // 1,500 RS256 checks are well over 2 ms of work on any machine: most of them take the pool path.
+    const tokens = Array.from({ length: 1_500 }, (_, n) => (n % 7 === 0 ? forged(token(c, n)) : token(c, n)))
+    const verdicts = await Promise.all(tokens.map((t) => verdict(t, c.alg, [c.key])))
+    expect(verdicts).toEqual(tokens.map((_, n) => n % 7 !== 0))
+  })
+
+  it('tries the next candidate key in a later turn when the first does not verify', async () => {
+    const c = CASES[0]!
+    const other = rsa('RS256', 'sha256', false)
+    const jws = token(c, 1)
+    expect(await verdict(jws, 'RS256', [other.key, other.key, c.key])).toBe(true)
+    expect(await verdict(jws, 'RS256', [other.key, other.key])).toBe(false)
+  })
+
+  it('a key that does not fit the algorithm refuses, inline and on the pool alike', async () => {
+    const [rs, , es256, es384, ed] = CASES as [Case, Case, Case, Case, Case]
+    expect(await verdict(token(rs, 1), 'RS256', [es256.key])).toBe(false)
+    expect(await verdict(token(es384, 1), 'ES384', [rs.key])).toBe(false)
+    expect(await verdict(token(ed, 1), 'EdDSA', [rs.key, ed.key])).toBe(true)
+  })
+
+  it('fake timers installed by a test suite (setImmediate included) do not stall verification', async () => {
+    vi.useFakeTimers() // vitest's defaults fake setImmediate, as jest's do
+    const c = CASES[0]!
+    expect(await verdict(token(c, 1), c.alg, [c.key])).toBe(true)
+    expect(await verdict(forged(token(c, 2)), c.alg, [c.key])).toBe(false)
+  })
+})
