@@ -11,28 +11,29 @@ import { GuardError } from '../errors.js'
 
 /**
  * JWS signature verification on `node:crypto`, with keys imported once as
- * `KeyObject`s. HMAC is cheap and runs inline. Asymmetric checks are
- * scheduled by concurrency, which is where the cost of a cold token is
- * decided (see the README's performance section for the measurements):
+ * `KeyObject`s. HMAC is cheap and runs inline. Where an asymmetric check runs
+ * is decided by what it costs against what handing it to libuv's thread pool
+ * costs (measured on the 2-core bench machine; see the README's performance
+ * section):
  *
- * - A check is queued for the end of the current event-loop turn (the check
- *   phase, `setImmediate`), and the turn's checks run together, inline, with
- *   `Verify` objects. Under load a turn collects the tokens of many requests
- *   (parsed in the same poll phase), and their handlers then run and write
- *   their responses in one burst: fewer wake-ups and system calls per request
- *   than answering each request on its own, on the server and its clients
- *   alike. Waking the thread pool for one check at a time costs more CPU
- *   than an RS256 or Ed25519 verification itself (about 45 µs against 25 µs
- *   on the 2-core bench machine).
- * - A turn never spends more than `INLINE_BUDGET_MS` on inline checks: the rest
- *   of a large batch (a flood of cold tokens) goes to libuv's thread pool
- *   (the callback form of `crypto.verify`), where a burst of jobs is cheap to
- *   hand over and other cores take part. The event loop is never held longer
- *   than the budget plus one check.
- * - Slow curves (P-384, P-521) always go to the pool.
+ * - RSA (RS*, PS*) verification is cheap (about 25 µs for 2048 bits), less
+ *   than waking an idle pool thread and hearing back from it for one check
+ *   (about 45 µs of CPU). An RSA check is queued for the end of the current
+ *   event-loop turn (the check phase, `setImmediate`) and the turn's checks
+ *   run there together, inline, with `Verify` objects. Under load a turn
+ *   collects the tokens of many requests parsed in the same poll phase; their
+ *   handlers then run and write their responses in one burst, with fewer
+ *   wake-ups and system calls per request for the server and its clients.
+ * - A turn spends at most `INLINE_BUDGET_MS` on inline checks. The rest of a
+ *   large batch (a flood of cold tokens) goes to the pool in one burst, which
+ *   is cheap to hand over and lets other cores work. The event loop is never
+ *   held longer than the budget plus one check.
+ * - ECDSA and EdDSA checks cost 3-4 times as much. For them the hand-off is
+ *   the smaller part, and the pool lets a second core work, so they always
+ *   run there (the callback form of `crypto.verify`). Their completions also
+ *   arrive together, in one poll phase.
  *
- * The cost is latency of one event-loop turn for a cold token; a cached token
- * never gets here.
+ * A cold RSA token waits one event-loop turn; a cached token never gets here.
  */
 
 interface Scheme {
@@ -41,7 +42,7 @@ interface Scheme {
   key?: Omit<VerifyKeyObjectInput, 'key'>
   /** Exact signature length where the algorithm fixes it (ECDSA r||s, Ed25519). */
   length?: number
-  /** Cheap enough to verify on the event loop (tens of µs); otherwise always on the thread pool. */
+  /** Cheaper to verify on the event loop than to hand to the thread pool (RSA); otherwise always on the pool. */
   inline: boolean
 }
 
@@ -55,11 +56,11 @@ const SCHEMES: Record<string, Scheme> = {
   PS256: { hash: 'sha256', key: PSS(32), inline: true },
   PS384: { hash: 'sha384', key: PSS(48), inline: true },
   PS512: { hash: 'sha512', key: PSS(64), inline: true },
-  ES256: { hash: 'sha256', key: P1363, length: 64, inline: true },
+  ES256: { hash: 'sha256', key: P1363, length: 64, inline: false },
   ES384: { hash: 'sha384', key: P1363, length: 96, inline: false },
   ES512: { hash: 'sha512', key: P1363, length: 132, inline: false },
-  EdDSA: { hash: null, length: 64, inline: true },
-  Ed25519: { hash: null, length: 64, inline: true },
+  EdDSA: { hash: null, length: 64, inline: false },
+  Ed25519: { hash: null, length: 64, inline: false },
 }
 
 const HMAC: Record<string, string> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' }

@@ -5,7 +5,7 @@ import { verifySignature } from '../../src/verify/signature.js'
 
 // How asymmetric checks are scheduled (src/verify/signature.ts): queued for the
 // end of the event-loop turn and run together inline, with whatever a time
-// budget leaves to the thread pool, and slow curves always on the pool. These
+// budget leaves to the thread pool, and ECDSA / EdDSA always on the pool. These
 // tests hold the answers, not the timing: every path gives the same verdict.
 
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
@@ -34,9 +34,9 @@ function ed25519(): Case {
 
 const CASES: Case[] = [
   rsa('RS256', 'sha256', false),
-  rsa('PS384', 'sha384', true),
+  rsa('PS384', 'sha384', true), // RSA runs inline at the end of the turn, the others on the pool
   ec('ES256', 'prime256v1', 'sha256'),
-  ec('ES384', 'secp384r1', 'sha384'), // always on the pool
+  ec('ES384', 'secp384r1', 'sha384'),
   ed25519(),
 ]
 
