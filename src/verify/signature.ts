@@ -7,6 +7,7 @@ import {
   type KeyObject,
   type VerifyKeyObjectInput,
 } from 'node:crypto'
+import { cpus } from 'node:os'
 import { GuardError } from '../errors.js'
 
 /**
@@ -24,10 +25,12 @@ import { GuardError } from '../errors.js'
  *   collects the tokens of many requests parsed in the same poll phase; their
  *   handlers then run and write their responses in one burst, with fewer
  *   wake-ups and system calls per request for the server and its clients.
+ * - While the event loop is saturated and the machine has a spare core, half
+ *   of a turn's batch goes to the pool in one burst (cheap to hand over when
+ *   many go at once), so that the spare core works too.
  * - A turn spends at most `INLINE_BUDGET_MS` on inline checks. The rest of a
- *   large batch (a flood of cold tokens) goes to the pool in one burst, which
- *   is cheap to hand over and lets other cores work. The event loop is never
- *   held longer than the budget plus one check.
+ *   large batch (a flood of cold tokens) goes to the pool. The event loop is
+ *   never held longer than the budget plus one check.
  * - ECDSA and EdDSA checks cost 3-4 times as much. For them the hand-off is
  *   the smaller part, and the pool lets a second core work, so they always
  *   run there (the callback form of `crypto.verify`). Their completions also
@@ -67,6 +70,8 @@ const HMAC: Record<string, string> = { HS256: 'sha256', HS384: 'sha384', HS512: 
 
 /** Time one event-loop turn may spend on inline checks before the rest of its batch goes to the thread pool. */
 const INLINE_BUDGET_MS = 2
+/** Running estimate of one inline check's cost in ms (what a pool share takes of a spare core). */
+let inlineCostMs = 0.03
 /** Taken at load: test code that fakes the timers later (jest, vitest) cannot stall verification. */
 const nextTurn = setImmediate
 
@@ -106,17 +111,60 @@ function verifyPooled({ scheme, data, signature, key, done }: Check): void {
   }
 }
 
-/** The end of a turn: its checks inline, within the budget; whatever the budget leaves goes to the pool. */
+/**
+ * When to share a turn's batch with the thread pool: only while the event
+ * loop is saturated (utilization ≥ `BUSY`) and the machine has a spare core
+ * (system-wide idle time from `os.cpus()`, counting what our own pool jobs
+ * take of it, so that sharing does not switch itself off). Sampled every
+ * `SAMPLE_MS`. A server that waits on its clients gains nothing from the
+ * pool and pays for every hand-off; a saturated loop on a machine with idle
+ * cores gains a core.
+ */
+const SAMPLE_MS = 250
+const BUSY = 0.9
+const SPARE_CORES = 0.5
+/** The share handed over: the event loop keeps the rest of the checks, and the JS of every token. */
+const POOL_SHARE = 0.5
+
+const load = { at: 0, idle: 0, total: 0, pooledMs: 0, elu: performance.eventLoopUtilization(), share: false }
+
+function shareWithPool(now: number): boolean {
+  if (now - load.at < SAMPLE_MS) return load.share
+  const all = cpus()
+  let idle = 0
+  let total = 0
+  for (const { times } of all) {
+    idle += times.idle
+    total += times.user + times.nice + times.sys + times.idle + times.irq
+  }
+  const spareCores =
+    load.total > 0 && total > load.total ? ((idle - load.idle) / (total - load.total)) * all.length + load.pooledMs / (now - load.at) : 0
+  const elu = performance.eventLoopUtilization()
+  const busy = performance.eventLoopUtilization(elu, load.elu).utilization
+  Object.assign(load, { at: now, idle, total, pooledMs: 0, elu, share: busy >= BUSY && spareCores >= SPARE_CORES })
+  return load.share
+}
+
+/**
+ * The end of a turn. The pool's share, if any, is handed over first, so that
+ * it works while the event loop runs the rest inline, within the budget;
+ * whatever the budget leaves goes to the pool too.
+ */
 function runBatch(): void {
   const checks = batch
   batch = []
-  const until = performance.now() + INLINE_BUDGET_MS
+  const start = performance.now()
+  const inline = checks.length > 1 && shareWithPool(start) ? checks.length - Math.floor(checks.length * POOL_SHARE) : checks.length
+  for (let i = inline; i < checks.length; i++) verifyPooled(checks[i]!)
+  load.pooledMs += (checks.length - inline) * inlineCostMs
+  const until = start + INLINE_BUDGET_MS
   let i = 0
-  while (i < checks.length && performance.now() < until) {
+  while (i < inline && performance.now() < until) {
     const check = checks[i++]!
     check.done(verifyInline(check))
   }
-  while (i < checks.length) verifyPooled(checks[i++]!)
+  if (i > 0) inlineCostMs = 0.8 * inlineCostMs + 0.2 * ((performance.now() - start) / i)
+  while (i < inline) verifyPooled(checks[i++]!)
 }
 
 /** Checks one key; `done` is called once: synchronously for HMAC and misfits, at the end of the turn or from the pool otherwise. */

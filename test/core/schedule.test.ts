@@ -3,9 +3,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { GuardError } from '../../src/errors.js'
 import { verifySignature } from '../../src/verify/signature.js'
 
-// How asymmetric checks are scheduled (src/verify/signature.ts): queued for the
-// end of the event-loop turn and run together inline, with whatever a time
-// budget leaves to the thread pool, and ECDSA / EdDSA always on the pool. These
+// How asymmetric checks are scheduled (src/verify/signature.ts): RSA checks
+// queued for the end of the event-loop turn and run together inline, with
+// whatever a time budget leaves (and, on a saturated loop with a spare core,
+// a share) going to the thread pool; ECDSA / EdDSA always on the pool. These
 // tests hold the answers, not the timing: every path gives the same verdict.
 
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
