@@ -87,10 +87,10 @@ interface Check {
 let batch: Check[] = []
 
 /**
- * Inline check, with a `Verify` object where the algorithm has a digest: in a
- * busy server it costs less per call than one-shot `crypto.verify` (profiled
- * under the Express bench), though a tight loop shows no difference. Ed25519
- * has no streaming form.
+ * Inline check: a `Verify` object where the algorithm has a digest, one-shot
+ * `crypto.verify` for Ed25519 (no streaming form). Timed with hrtime in a
+ * loaded Express server, in turn on the same requests, the two forms cost the
+ * same (about 45 µs there against 25 µs in a tight loop).
  */
 function verifyInline({ scheme, data, signature, key }: Check): boolean {
   try {
