@@ -9,7 +9,8 @@ import { createSoakIssuer, TOKEN_KINDS, type SoakIssuer, type TokenKind } from '
  * / malformed traffic through Fastify + jwtguard (`jwksUri` on a loopback
  * JWKS), while the JWKS rotates every 5 s and answers 500 for 2.5 s of every
  * 20 s. Exits non-zero on a 5xx other than 503, a crash or an unanswered
- * request, a bad token accepted, or unbounded JWKS fetching. Not part of `npm test`.
+ * request, a bad token accepted, unbounded JWKS fetching, or heap growth after
+ * warm-up. Not part of `npm test`.
  */
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' } } })
@@ -28,6 +29,42 @@ const FETCH_BOUND = Math.ceil((SECONDS * 1000) / JWKS_CACHE.cooldownDuration + (
 const MIX: TokenKind[] = ['valid', 'valid', 'valid', 'valid', 'valid', 'valid', 'expired', 'forged', 'unknown-kid', 'malformed']
 
 type Counts = Map<TokenKind, Map<string, number>>
+
+/** Server memory is sampled about 30 times a run; the first quarter is warm-up (caches filling). */
+const SAMPLE_EVERY_MS = Math.max(1_000, (SECONDS * 1000) / 30)
+const WARM_UP = 0.25
+/** After warm-up, the heap's peak in the later half may exceed the earlier half's by at most this much (GC timing). */
+const HEAP_SLACK = { ratio: 0.1, bytes: 4 * 2 ** 20 }
+
+interface MemorySample {
+  t: number
+  rss: number
+  heapUsed: number
+}
+
+/** Samples the server's memory until `until` resolves. */
+async function sampleMemory(server: ServerProcess, until: Promise<unknown>): Promise<MemorySample[]> {
+  const samples: MemorySample[] = []
+  const started = Date.now()
+  let done = false
+  void until.finally(() => (done = true))
+  while (!done && server.alive()) {
+    await Promise.race([until, new Promise((resolve) => setTimeout(resolve, SAMPLE_EVERY_MS))])
+    if (done || !server.alive()) break
+    const { rss, heapUsed } = await server.stats()
+    samples.push({ t: (Date.now() - started) / 1000, rss, heapUsed })
+  }
+  return samples
+}
+
+/** Peak heap of the earlier and the later half of the samples after warm-up. */
+function heapAfterWarmUp(samples: MemorySample[]): { earlier: number; later: number } | undefined {
+  const warm = samples.filter((x) => x.t >= SECONDS * WARM_UP)
+  if (warm.length < 4) return undefined
+  const mid = warm.length >> 1
+  const peak = (xs: MemorySample[]) => Math.max(...xs.map((x) => x.heapUsed))
+  return { earlier: peak(warm.slice(0, mid)), later: peak(warm.slice(mid)) }
+}
 
 /** Drives the clock (rotations, outages) and the traffic until the deadline; counts outcomes per token kind. */
 async function traffic(issuer: SoakIssuer, server: ServerProcess): Promise<{ counts: Counts; sent: number; rotations: number }> {
@@ -82,7 +119,8 @@ try {
   })
   const start = await server.stats()
   server.reset()
-  const { counts, sent, rotations } = await traffic(issuer, server)
+  const running = traffic(issuer, server)
+  const [{ counts, sent, rotations }, samples] = await Promise.all([running, sampleMemory(server, running)])
   const end = server.alive() ? await server.stats() : undefined
   const crashed = !server.alive()
 
@@ -100,6 +138,8 @@ try {
   const accepted = sum(all.filter(([s]) => s === '200')) - (counts.get('valid')!.get('200') ?? 0)
   const validRefused = sum([...counts.get('valid')!.entries()].filter(([s]) => s !== '200'))
   const fetches = issuer.fetches.ok + issuer.fetches.failed
+  const heap = heapAfterWarmUp(samples)
+  const heapBound = heap && Math.max(heap.earlier * (1 + HEAP_SLACK.ratio), heap.earlier + HEAP_SLACK.bytes)
   const checks: [boolean, string][] = [
     [serverErrors === 0, `5xx other than 503: ${serverErrors}`],
     [!crashed && unanswered === 0, `server crashed: ${crashed ? 'YES' : 'no'}; requests with no answer: ${unanswered}`],
@@ -108,11 +148,20 @@ try {
       fetches <= FETCH_BOUND,
       `JWKS fetches: ${fetches} (${issuer.fetches.ok} ok, ${issuer.fetches.failed} answered 500); bound ${FETCH_BOUND}`,
     ],
+    [
+      heap !== undefined && heap.later <= heapBound!,
+      heap
+        ? `heap after warm-up (first ${WARM_UP * 100}% of the run): peak ${mib(heap.earlier)} in the earlier half, ${mib(heap.later)} in the later half (bound ${mib(heapBound)})`
+        : `heap after warm-up: too few samples (${samples.length})`,
+    ],
   ]
   for (const [ok, line] of checks) console.log(`${ok ? 'ok  ' : 'FAIL'} ${line}`)
   console.log(`${validRefused === 0 ? 'ok  ' : 'WARN'} valid tokens refused: ${validRefused}`)
   const loop = end ? `max ${end.eventLoopMaxMs.toFixed(1)} ms, p99 ${end.eventLoopP99Ms.toFixed(1)} ms` : '–'
   console.log(`server RSS at start ${mib(start.rss)}, at end ${mib(end?.rss)}; event-loop delay ${loop}`)
+  console.log(
+    `heap / RSS every ${(SAMPLE_EVERY_MS / 1000).toFixed(0)} s (MiB): ${samples.map((x) => `${(x.heapUsed / 2 ** 20).toFixed(0)}/${(x.rss / 2 ** 20).toFixed(0)}`).join(' ')}`,
+  )
   console.log(
     [
       '503 is documented for one case: a token whose kid the guard does not hold while the JWKS is failing, so no usable key',
@@ -131,6 +180,7 @@ try {
     crashed,
     start,
     end,
+    memory: samples,
   }
   console.log(`wrote ${await writeSuiteFile('soak', figures, false)}`)
   if (checks.some(([ok]) => !ok)) process.exitCode = 1
