@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from 'express'
 import {
   authenticateThen,
+  RequestView,
   GUARD_KEY,
   requireClaims as claimsCheck,
   requireRoles as rolesCheck,
@@ -13,7 +14,6 @@ import {
   type DefaultClaims,
   type Guard,
   type GuardInput,
-  type GuardRequest,
   type RequireOptions,
 } from '../src/index.js'
 
@@ -39,7 +39,8 @@ export function jwtGuard<C>(input?: GuardInput<C>): RequestHandler {
   return function jwtGuardMiddleware(req, res, next) {
     if (metadata && req.path === metadata.path && (req.method === 'GET' || req.method === 'HEAD')) return void res.json(metadata.document)
     req[GUARD_KEY] = guard
-    authenticateThen(guard, new ExpressRequest(req), (err, auth) => {
+    const request = new RequestView(req, protocolOf, req.headers, req.rawHeaders, req.method, req.originalUrl, req.cookies as Cookies)
+    authenticateThen(guard, request, (err, auth) => {
       if (err) return next(err)
       if (auth) req.auth = auth as AuthInfo
       next()
@@ -47,25 +48,10 @@ export function jwtGuard<C>(input?: GuardInput<C>): RequestHandler {
   }
 }
 
-/** What the guard reads of an Express request. */
-class ExpressRequest implements GuardRequest {
-  readonly headers: GuardRequest['headers']
-  readonly rawHeaders: string[]
-  readonly cookies: Record<string, string | undefined> | undefined
-  readonly method: string
-  readonly url: string
-  constructor(private readonly req: Request) {
-    this.headers = req.headers
-    this.rawHeaders = req.rawHeaders
-    this.cookies = req.cookies as Record<string, string | undefined> | undefined
-    this.method = req.method
-    this.url = req.originalUrl
-  }
-  /** Read only for DPoP: Express computes it per call (trust proxy). */
-  get protocol(): string {
-    return this.req.protocol
-  }
-}
+type Cookies = Record<string, string | undefined> | undefined
+
+/** Express computes it per call (trust proxy): read only for DPoP. */
+const protocolOf = (req: Request): string => req.protocol
 
 function middleware(check: AuthCheck): RequestHandler {
   return function jwtGuardCheck(req, _res, next) {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import {
   authenticateThen,
+  RequestView,
   GUARD_KEY,
   requireClaims as claimsCheck,
   requireRoles as rolesCheck,
@@ -13,7 +14,6 @@ import {
   type DefaultClaims,
   type Guard,
   type GuardOptions,
-  type GuardRequest,
   type RequireOptions,
 } from '../src/index.js'
 
@@ -41,7 +41,8 @@ const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, option
   fastify.addHook('onRequest', (request, _reply, done) => {
     if (request.routeOptions.config?.auth === false) return done()
     request[GUARD_KEY] = guard
-    authenticateThen(guard, new FastifyGuardRequest(request), (err, auth) => {
+    const view = new RequestView(request, protocolOf, request.headers, request.raw.rawHeaders, request.method, request.url)
+    authenticateThen(guard, view, (err, auth) => {
       if (err) return done(err as Error)
       if (auth) request.auth = auth as AuthInfo
       done()
@@ -49,23 +50,8 @@ const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, option
   })
 }
 
-/** What the guard reads of a Fastify request. */
-class FastifyGuardRequest implements GuardRequest {
-  readonly headers: GuardRequest['headers']
-  readonly rawHeaders: string[]
-  readonly method: string
-  readonly url: string
-  constructor(private readonly request: FastifyRequest) {
-    this.headers = request.headers
-    this.rawHeaders = request.raw.rawHeaders
-    this.method = request.method
-    this.url = request.url
-  }
-  /** Read only for DPoP (Fastify computes it per call, behind proxies). */
-  get protocol(): string {
-    return this.request.protocol
-  }
-}
+/** Fastify computes it per call (behind proxies): read only for DPoP. */
+const protocolOf = (request: FastifyRequest): string => request.protocol
 
 // What fastify-plugin would set: hooks apply to the whole app, not an encapsulated child.
 Object.assign(plugin, {

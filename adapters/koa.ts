@@ -2,6 +2,7 @@ import type { Middleware, ParameterizedContext } from 'koa'
 import {
   authenticateNow,
   isPending,
+  RequestView,
   GUARD_KEY,
   requireClaims as claimsCheck,
   requireRoles as rolesCheck,
@@ -14,7 +15,6 @@ import {
   type DefaultClaims,
   type Guard,
   type GuardInput,
-  type GuardRequest,
   type RequireOptions,
 } from '../src/index.js'
 
@@ -47,7 +47,7 @@ export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): Middleware<A
     }
     ctx.state[GUARD_KEY] = guard
     // Thrown errors (a synchronous answer) become a rejection in koa-compose, as from an async middleware.
-    const result = authenticateNow(guard, new KoaRequest(ctx))
+    const result = authenticateNow(guard, new RequestView(ctx, protocolOf, ctx.headers, ctx.req.rawHeaders, ctx.method, ctx.originalUrl))
     if (isPending(result))
       return result.then((auth) => {
         if (auth) ctx.state.auth = auth as AuthInfo<C>
@@ -58,23 +58,8 @@ export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): Middleware<A
   }
 }
 
-/** What the guard reads of a Koa context. */
-class KoaRequest implements GuardRequest {
-  readonly headers: GuardRequest['headers']
-  readonly rawHeaders: string[]
-  readonly method: string
-  readonly url: string
-  constructor(private readonly ctx: ParameterizedContext<unknown>) {
-    this.headers = ctx.headers
-    this.rawHeaders = ctx.req.rawHeaders
-    this.method = ctx.method
-    this.url = ctx.originalUrl
-  }
-  /** Read only for DPoP (Koa computes it per call, behind proxies). */
-  get protocol(): string {
-    return this.ctx.protocol
-  }
-}
+/** Koa computes it per call (behind proxies): read only for DPoP. */
+const protocolOf = (ctx: ParameterizedContext<unknown>): string => ctx.protocol
 
 function middleware(check: AuthCheck): Middleware {
   return async function jwtGuardCheck(ctx, next) {

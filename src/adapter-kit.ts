@@ -42,6 +42,28 @@ export function runCheck(check: AuthCheck, auth: AuthInfo<unknown> | undefined, 
 }
 
 /**
+ * What the guard reads of a framework's request, made per request from the
+ * framework's own fields. `protocol` is read only for DPoP, and frameworks
+ * compute it per call (proxy trust settings), so it is asked for then, of
+ * `source`, through `protocolOf`: a function each adapter defines once.
+ */
+export class RequestView<R> implements GuardRequest {
+  constructor(
+    private readonly source: R,
+    private readonly protocolOf: (source: R) => string,
+    readonly headers: GuardRequest['headers'],
+    readonly rawHeaders: string[],
+    readonly method: string,
+    readonly url: string,
+    readonly cookies?: Record<string, string | undefined>,
+  ) {}
+
+  get protocol(): string {
+    return this.protocolOf(this.source)
+  }
+}
+
+/**
  * `guard.authenticate(request)`, answered synchronously when the guard can (a
  * cached token, nothing to wait for): adapters call `next()` at once then, and
  * chain on the promise otherwise. Throws what `authenticate` would reject with.
