@@ -1,7 +1,6 @@
 import type { Middleware, ParameterizedContext } from 'koa'
 import {
-  authenticateNow,
-  isPending,
+  authenticateThen,
   RequestView,
   GUARD_KEY,
   requireClaims as claimsCheck,
@@ -46,15 +45,13 @@ export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): Middleware<A
       return Promise.resolve()
     }
     ctx.state[GUARD_KEY] = guard
-    // Thrown errors (a synchronous answer) become a rejection in koa-compose, as from an async middleware.
-    const result = authenticateNow(guard, new RequestView(ctx, protocolOf, ctx.headers, ctx.req.rawHeaders, ctx.method, ctx.originalUrl))
-    if (isPending(result))
-      return result.then((auth) => {
-        if (auth) ctx.state.auth = auth as AuthInfo<C>
-        return next()
-      })
-    if (result) ctx.state.auth = result as AuthInfo<C>
-    return next()
+    // A refusal thrown synchronously (a cached answer) becomes a rejection in koa-compose, as from an async middleware.
+    const request = new RequestView(ctx, protocolOf, ctx.headers, ctx.req.rawHeaders, ctx.method, ctx.originalUrl)
+    return authenticateThen(guard, request, (err, auth) => {
+      if (err) throw err
+      if (auth) ctx.state.auth = auth as AuthInfo<C>
+      return next()
+    })
   }
 }
 

@@ -78,18 +78,24 @@ export const isPending = <T>(value: T | Promise<T>): value is Promise<T> =>
   typeof (value as { then?: unknown } | undefined)?.then === 'function'
 
 /**
- * `authenticateNow` for callback-style frameworks (Express `next`, Fastify
- * `done`): calls `done(error)` or `done(undefined, auth)` exactly once, at once
- * for a cached token, after verification otherwise. An exception thrown by
- * `done` itself is not caught here (it is the framework's, not the guard's).
+ * `authenticateNow` with the dispatch done: calls `done(error)` or
+ * `done(undefined, auth)` exactly once, at once for a cached token, after
+ * verification otherwise, and returns what `done` returns (a promise of it
+ * after verification). Callback frameworks (Express `next`, Fastify `done`)
+ * ignore the return; Koa returns it, `next()`'s promise included. An exception
+ * thrown by `done` itself is not caught here (it is the framework's, not the
+ * guard's): synchronous then, a rejection of the returned promise otherwise.
  */
-export function authenticateThen<C>(guard: Guard<C>, request: GuardRequest, done: (error: unknown, auth?: AuthInfo<C>) => void): void {
+export function authenticateThen<C, R>(
+  guard: Guard<C>,
+  request: GuardRequest,
+  done: (error: unknown, auth?: AuthInfo<C>) => R,
+): R | Promise<R> {
   let result
   try {
     result = authenticateNow(guard, request)
   } catch (err) {
     return done(err)
   }
-  if (isPending(result)) result.then((auth) => done(undefined, auth), done)
-  else done(undefined, result)
+  return isPending(result) ? result.then((auth) => done(undefined, auth), done) : done(undefined, result)
 }
