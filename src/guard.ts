@@ -150,8 +150,8 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
 
   const verify = async (token: string): Promise<AuthInfo<C>> => {
     try {
-      const digest = cacheKey(b, token)
-      const auth = cachedAuth(b, digest, token) ?? (await verifyCached(b, token, digest))
+      const known = verifiedAuth(b, token)
+      const auth = known instanceof Promise ? await known : known
       if (b.revocable) await checkRevocation(b, auth)
       return auth
     } catch (err) {
@@ -190,16 +190,14 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     }
     if (dpop || b.revocable) return authenticateSlow(found, request)
     // Nothing to wait for: a cached token is the answer; a new one is one promise chain from its signature check.
-    const digest = cacheKey(b, found.token)
-    const hit = cachedAuth(b, digest, found.token)
-    if (hit) return unbound(found, hit)
-    let pending: Promise<AuthInfo<C>>
+    let known: AuthInfo<C> | Promise<AuthInfo<C>>
     try {
-      pending = verifyCached(b, found.token, digest)
+      known = verifiedAuth(b, found.token)
     } catch (err) {
       return refuse(found, err)
     }
-    return pending.then(
+    if (!(known instanceof Promise)) return unbound(found, known)
+    return known.then(
       (auth) => unbound(found, auth),
       (err: unknown) => refuse(found, err),
     )
@@ -210,8 +208,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     try {
       if (dpop) checkTokenSyntax(found)
       const proof = dpop ? await checkProof(dpop, request, found) : undefined
-      const digest = cacheKey(b, found.token)
-      const auth = cachedAuth(b, digest, found.token) ?? (await verifyCached(b, found.token, digest))
+      const auth = await verifiedAuth(b, found.token)
       checkBinding(found, proof, auth)
       if (dpop && proof) await rememberProof(dpop, proof)
       if (b.revocable) await checkRevocation(b, auth)
@@ -277,11 +274,16 @@ function cacheKey<C>(b: Built<C>, token: string): string | undefined {
   return tokenDigest(token)
 }
 
-/** The hot path, synchronous: a token verified before and still valid (none without a cache key). */
-function cachedAuth<C>(b: Built<C>, digest: string | undefined, token: string): AuthInfo<C> | undefined {
-  if (digest === undefined) return undefined
-  const hit = b.cache!.get(digest, token)
-  if (hit) b.emit?.({ type: 'cache_hit' })
+/**
+ * The token's `AuthInfo`: synchronously from the cache when it holds the token
+ * (the hot path), otherwise its verification. Throws synchronously what intake
+ * refuses.
+ */
+function verifiedAuth<C>(b: Built<C>, token: string): AuthInfo<C> | Promise<AuthInfo<C>> {
+  const digest = cacheKey(b, token)
+  const hit = digest === undefined ? undefined : b.cache!.get(digest, token)
+  if (!hit) return verifyCached(b, token, digest)
+  b.emit?.({ type: 'cache_hit' })
   return hit
 }
 
