@@ -151,17 +151,3 @@ export function locateToken(
   }
   return found
 }
-
-/** `locateToken` and `checkTokenSyntax` in one: the token of a request, fully checked. */
-export function extractToken(
-  request: GuardRequest,
-  sources: readonly TokenSource[],
-  schemes: ReadonlySet<string>,
-): ExtractedToken | undefined {
-  const found = locateToken(request, sources, schemes)
-  if (found) {
-    checkTokenSyntax(found)
-    delete found.unchecked
-  }
-  return found
-}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { GuardError } from '../../src/errors.js'
-import { extractToken, type GuardRequest, type TokenSource } from '../../src/intake/request.js'
+import { checkTokenSyntax, locateToken, type ExtractedToken, type GuardRequest, type TokenSource } from '../../src/intake/request.js'
 import { DEFAULT_MAX_TOKEN_LENGTH, parseToken } from '../../src/intake/token.js'
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
@@ -8,6 +8,14 @@ const seg = (value: unknown): string => Buffer.from(typeof value === 'string' ? 
 const HEADER = seg({ alg: 'RS256' })
 const PAYLOAD = seg({ sub: 'user-1' })
 const SIG = seg('sig')
+
+/** What the guard does with a request before it has a token: locate it, then check its RFC 6750 syntax. */
+function extractToken(request: GuardRequest, sources: readonly TokenSource[], schemes: ReadonlySet<string>): ExtractedToken | undefined {
+  const found = locateToken(request, sources, schemes)
+  if (!found) return undefined
+  checkTokenSyntax(found)
+  return { token: found.token, scheme: found.scheme }
+}
 
 /** The GuardError a synchronous call throws (fails the test if it throws anything else or nothing). */
 function thrown(fn: () => unknown): GuardError {
