@@ -54,8 +54,8 @@ export class RemoteKeySet {
 
   /** Keys that may verify a token with this `alg` and `kid`; synchronous while fresh keys hold the `kid`. */
   candidates(alg: string, kid: string | undefined): KeyObject[] | Promise<KeyObject[]> {
-    if (this.keys && Date.now() - this.fetchedAt < this.settings.cacheMaxAge) {
-      const found = this.keys.candidates(alg, kid)
+    if (this.fresh()) {
+      const found = this.keys!.candidates(alg, kid)
       if (found.length > 0 || kid === undefined) return found
     }
     return this.candidatesAfterFetch(alg, kid)
@@ -105,10 +105,14 @@ export class RemoteKeySet {
     await this.refresh()
   }
 
+  /** Keys are held and younger than `cacheMaxAge`. */
+  private fresh(): boolean {
+    return this.keys !== undefined && Date.now() - this.fetchedAt < this.settings.cacheMaxAge
+  }
+
   private async ensureUsable(): Promise<void> {
     const now = Date.now()
-    const age = now - this.fetchedAt
-    if (this.keys && age < this.settings.cacheMaxAge) return
+    if (this.fresh()) return
     if (this.pending) {
       await this.pending.catch(() => {})
     } else if (this.lastError && now - this.lastAttempt < this.settings.cooldownDuration) {
@@ -116,7 +120,7 @@ export class RemoteKeySet {
     } else {
       await this.refresh().catch(() => {})
     }
-    if (this.keys && Date.now() - this.fetchedAt < this.settings.cacheMaxAge) return
+    if (this.fresh()) return
     if (this.keys && Date.now() - this.fetchedAt < this.settings.cacheMaxAge + this.settings.staleIfError) {
       this.emit?.({ type: 'jwks_stale_served', source: this.label, ageMs: Date.now() - this.fetchedAt })
       return
