@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 
@@ -52,23 +52,39 @@ export function formatNumber(n: number): string {
 export const ratio = (value: number, base: number | undefined): string => (base ? `${(value / base).toFixed(2)}x` : '–')
 
 export const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url))
+/** Every run's own files: kept on the machine that ran them, not in git (see bench/README.md). */
+export const RUNS_DIR = `${RESULTS_DIR}runs/`
 
 const stampOf = (date: Date): string => date.toISOString().replace(/[:.]/g, '-')
 
-/** Writes `bench/results/<suite>-<date>.json` with the machine it ran on; returns its path. */
+/** Writes `bench/results/runs/<suite>-<date>.json` with the machine it ran on; returns its path. */
 export async function writeSuiteFile(suite: string, figures: unknown, quick: boolean, date = new Date()): Promise<string> {
-  await mkdir(RESULTS_DIR, { recursive: true })
-  const file = `${RESULTS_DIR}${suite}-${stampOf(date)}.json`
+  await mkdir(RUNS_DIR, { recursive: true })
+  const file = `${RUNS_DIR}${suite}-${stampOf(date)}.json`
   await writeFile(file, JSON.stringify({ suite, date: date.toISOString(), quick, machine: machineInfo(), figures }, null, 2) + '\n')
   return file
 }
 
-/** Writes `<suite>-<date>.json` per suite and `latest.json` with every suite of this run. */
+interface LatestFile {
+  suites: Record<string, { date: string; quick: boolean; machine: MachineInfo; figures: unknown[] }>
+}
+
+/**
+ * Writes `runs/<suite>-<date>.json` per suite and updates `latest.json`, the one
+ * file in git: each suite of this run replaces that suite's entry, the others
+ * keep theirs (with their own date and machine), so `--only http` does not erase
+ * the micro figures.
+ */
 export async function writeResults(results: SuiteResult[], quick: boolean, date = new Date()): Promise<string[]> {
   const written: string[] = []
   for (const r of results) written.push(await writeSuiteFile(r.suite, r.figures, quick, date))
-  const suites = Object.fromEntries(results.map((r) => [r.suite, r.figures]))
   const latest = `${RESULTS_DIR}latest.json`
-  await writeFile(latest, JSON.stringify({ date: date.toISOString(), quick, machine: machineInfo(), suites }, null, 2) + '\n')
+  const previous = await readFile(latest, 'utf8')
+    .then((text) => JSON.parse(text) as Partial<LatestFile>)
+    .catch(() => ({}) as Partial<LatestFile>)
+  const suites = { ...(previous.suites ?? {}) }
+  const machine = machineInfo()
+  for (const r of results) suites[r.suite] = { date: date.toISOString(), quick, machine, figures: r.figures }
+  await writeFile(latest, JSON.stringify({ suites }, null, 2) + '\n')
   return [...written, latest]
 }
