@@ -1,4 +1,4 @@
-import type { KeyObject, webcrypto } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import type { JSONWebKeySet, JWK, JWSHeaderParameters } from 'jose'
 import type { TokenSource } from './intake/request.js'
 import type { GuardEvent } from './events.js'
@@ -10,12 +10,9 @@ import type { RevocationStore } from './revocation/store.js'
 import type { CacheOptions } from './cache.js'
 import type { DpopOptions } from './dpop/options.js'
 import type { ResourceMetadataOptions } from './http/metadata.js'
+import type { CryptoKeyLike, KeyInput } from './keys/input.js'
 
-/** A WebCrypto key (Node's `webcrypto.CryptoKey`). */
-export type CryptoKeyLike = webcrypto.CryptoKey
-
-/** A verification key as `getKey` may return it. */
-export type KeyInput = CryptoKeyLike | KeyObject | JWK | Uint8Array | string
+export type { CryptoKeyLike, KeyInput } from './keys/input.js'
 
 /** JWS algorithms jwtguard can verify. `none` is not one of them. */
 export type JwsAlgorithm =

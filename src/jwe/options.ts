@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto'
 import type { JSONWebKeySet, JWK } from 'jose'
-import type { CryptoKeyLike } from '../options.js'
+import type { CryptoKeyLike } from '../keys/input.js'
 
 /** JWE key management algorithms jwtguard may accept. RSA1_5 and PBES2 are never among them. */
 export type KeyManagementAlgorithm =
