@@ -1,21 +1,16 @@
 import type { Request, RequestHandler } from 'express'
 import {
-  authenticateThen,
-  RequestView,
-  GUARD_KEY,
   requireClaims as claimsCheck,
   requireRoles as rolesCheck,
   requireScopes as scopesCheck,
-  resolveGuard,
-  runCheck,
   type AuthCheck,
   type AuthInfo,
   type ClaimExpectations,
   type DefaultClaims,
   type Guard,
-  type GuardInput,
   type RequireOptions,
 } from '../src/index.js'
+import { authenticateThen, RequestView, GUARD_KEY, resolveGuard, runCheck, type GuardInput } from '../src/adapter.js'
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

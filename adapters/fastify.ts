@@ -1,13 +1,8 @@
 import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import {
-  authenticateThen,
-  RequestView,
-  GUARD_KEY,
   requireClaims as claimsCheck,
   requireRoles as rolesCheck,
   requireScopes as scopesCheck,
-  resolveGuard,
-  runCheck,
   type AuthCheck,
   type AuthInfo,
   type ClaimExpectations,
@@ -16,6 +11,7 @@ import {
   type GuardOptions,
   type RequireOptions,
 } from '../src/index.js'
+import { authenticateThen, RequestView, GUARD_KEY, resolveGuard, runCheck } from '../src/adapter.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,21 +1,16 @@
 import type { Middleware, ParameterizedContext } from 'koa'
 import {
-  authenticateThen,
-  RequestView,
-  GUARD_KEY,
   requireClaims as claimsCheck,
   requireRoles as rolesCheck,
   requireScopes as scopesCheck,
-  resolveGuard,
-  runCheck,
   type AuthCheck,
   type AuthInfo,
   type ClaimExpectations,
   type DefaultClaims,
   type Guard,
-  type GuardInput,
   type RequireOptions,
 } from '../src/index.js'
+import { authenticateThen, RequestView, GUARD_KEY, resolveGuard, runCheck, type GuardInput } from '../src/adapter.js'
 
 declare module 'koa' {
   interface DefaultState {

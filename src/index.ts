@@ -4,16 +4,8 @@ export { requireScopes, requireRoles, requireClaims, type AuthCheck, type Requir
 export { grantsOf, type ClaimReader, type ClaimPath } from './authz/grants.js'
 export { presets, type ClaimPreset, type PresetName } from './authz/presets.js'
 export { optionsFromEnv } from './config.js'
-export {
-  resolveGuard,
-  runCheck,
-  authenticateNow,
-  authenticateThen,
-  isPending,
-  RequestView,
-  GUARD_KEY,
-  type GuardInput,
-} from './adapter-kit.js'
+// Adapter plumbing is in `jwtguard/adapter`; the type of `jwtGuard(input)` stays here for users.
+export type { GuardInput } from './adapter-kit.js'
 export type { GuardOptions, JwsAlgorithm, JwksCacheOptions, KeyInput } from './options.js'
 export type { AuthInfo, Claims, DefaultClaims, InferClaims, JwtRegisteredClaims, RegisteredClaims } from './types.js'
 export type { GuardRequest, TokenSource } from './intake/request.js'

@@ -2,7 +2,8 @@
 // character check of the credentials runs only when the cache does not vouch for them. These tests
 // pin down that the shortcut answers exactly what the full path answers, on every framework.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { authenticateNow, authenticateThen, createGuard, GuardError, isPending, type AuthInfo, type GuardEvent } from '../../src/index.js'
+import { createGuard, GuardError, type AuthInfo, type GuardEvent } from '../../src/index.js'
+import { authenticateNow, authenticateThen, isPending } from '../../src/adapter.js'
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
 import { FRAMEWORKS, type Route } from '../conformance/apps.js'
 import { rejection } from '../helpers/shared.js'

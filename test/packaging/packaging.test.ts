@@ -56,7 +56,7 @@ afterAll(async () => {
 describe('the packed tarball', () => {
   it('holds the files of every export', () => {
     const ready = Object.keys(exportsMap)
-    expect(ready).toEqual(['.', './express', './koa', './fastify', './testing', './redis', './package.json'])
+    expect(ready).toEqual(['.', './express', './koa', './fastify', './adapter', './testing', './redis', './package.json'])
     expect(Object.fromEntries(ready.map((s) => [s, missingFrom(s)]))).toEqual(Object.fromEntries(ready.map((s) => [s, []])))
   })
 
@@ -85,6 +85,18 @@ describe('ESM', () => {
     }
     expect(out.loaded['./fastify']).toContain('default')
     expect(out.loaded['./testing']).toContain('createTestIssuer')
+    expect(out.loaded['./adapter']).toEqual(
+      expect.arrayContaining([
+        'RequestView',
+        'authenticateThen',
+        'authenticateNow',
+        'isPending',
+        'GUARD_KEY',
+        'AUTHENTICATE_NOW',
+        'runCheck',
+        'resolveGuard',
+      ]),
+    )
   })
 
   it('a Koa 3 app with jwtguard/koa answers 401 without a token and 200 with one', async () => {
