@@ -1,6 +1,6 @@
 import { AUTHENTICATE_NOW, createGuard, type Guard } from './guard.js'
 import type { GuardRequest } from './intake/request.js'
-import { optionsFromEnv } from './config.js'
+import { optionsFromEnv } from './env.js'
 import type { GuardOptions } from './options.js'
 import type { AuthInfo, DefaultClaims } from './types.js'
 import type { AuthCheck } from './authz/checks.js'

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_TOKEN_LENGTH } from './intake/token.js'
 import type { TokenSource } from './intake/request.js'
 import type { ClaimPolicy, IssuerPolicy } from './claims/validate.js'
 import { parseSeconds } from './claims/time.js'
+import { checkOptionNames } from './known-options.js'
 import type { GuardOptions, IssuerOptions, JwsAlgorithm } from './options.js'
 
 const fail = (option: string, message: string): never => {
@@ -105,6 +106,7 @@ function issuerEntries(value: GuardOptions<unknown>['issuer']): IssuerEntry[] {
 /** Validates every option except the key source (see `createKeyResolver`). */
 export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('jwtguard: options must be an object')
+  checkOptionNames(options)
   const audiences = stringList(options.audience, 'audience')
   const entries = issuerEntries(options.issuer)
   const local = ['jwks', 'publicKey', 'secret', 'getKey'].some((k) => options[k as keyof GuardOptions] !== undefined)
@@ -228,26 +230,4 @@ function algorithms(
     if (unusable.length > 0) fail(option, `contains ${unusable.join(', ')}, which the "publicKey" cannot verify`)
   }
   return [...given]
-}
-
-/** `jwtGuard()` with no options: reads `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_JWKS_URI`, `JWT_ALGORITHMS`, `JWT_SECRET`. */
-export function optionsFromEnv(env: Record<string, string | undefined> = process.env): GuardOptions {
-  const list = (name: string): string[] | undefined =>
-    env[name]
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)
-  const issuer = list('JWT_ISSUER')
-  const audience = list('JWT_AUDIENCE')
-  if (!issuer?.length) throw new TypeError('jwtguard: no options given and environment variable JWT_ISSUER is not set')
-  if (!audience?.length) throw new TypeError('jwtguard: no options given and environment variable JWT_AUDIENCE is not set')
-  const options: GuardOptions = {
-    issuer: issuer.length === 1 ? issuer[0]! : issuer,
-    audience: audience.length === 1 ? audience[0]! : audience,
-  }
-  if (env.JWT_JWKS_URI) options.jwksUri = env.JWT_JWKS_URI
-  if (env.JWT_SECRET) options.secret = env.JWT_SECRET
-  const algorithms = list('JWT_ALGORITHMS')
-  if (algorithms?.length) options.algorithms = algorithms as JwsAlgorithm[]
-  return options
 }

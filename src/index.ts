@@ -3,7 +3,7 @@ export { GuardError, isGuardError, ERROR_CODES, type GuardErrorCode, type GuardE
 export { requireScopes, requireRoles, requireClaims, type AuthCheck, type RequireOptions, type ClaimExpectations } from './authz/checks.js'
 export { grantsOf, type ClaimReader, type ClaimPath } from './authz/grants.js'
 export { presets, type ClaimPreset, type PresetName } from './authz/presets.js'
-export { optionsFromEnv } from './config.js'
+export { optionsFromEnv } from './env.js'
 // Adapter plumbing is in `jwtguard/adapter`; the type of `jwtGuard(input)` stays here for users.
 export type { GuardInput } from './adapter-kit.js'
 export type { GuardOptions, JwsAlgorithm, JwksCacheOptions, KeyInput } from './options.js'

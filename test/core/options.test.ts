@@ -1,6 +1,6 @@
 import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { optionsFromEnv } from '../../src/config.js'
+import { optionsFromEnv } from '../../src/env.js'
 import { GuardError } from '../../src/errors.js'
 import { createGuard } from '../../src/guard.js'
 import type { GuardOptions } from '../../src/options.js'

@@ -1,0 +1,69 @@
+// Nothing a user writes is silently ignored: an option name the guard does not know fails at
+// construction, nested ones included, naming the closest known name.
+import { describe, expect, it } from 'vitest'
+import { createGuard, presets, type GuardOptions } from '../../src/index.js'
+import { closestName } from '../../src/known-options.js'
+
+const base = { issuer: 'https://idp.example.com/', audience: 'api', secret: 'x'.repeat(32) }
+
+function constructionError(options: Record<string, unknown>): string {
+  try {
+    createGuard(options as unknown as GuardOptions)
+  } catch (err) {
+    expect(err).toBeInstanceOf(TypeError)
+    return (err as Error).message
+  }
+  throw new Error('createGuard accepted the options')
+}
+
+describe('unknown option names', () => {
+  it.each([
+    [{ audiance: 'api' }, 'unknown option "audiance": did you mean "audience"?'],
+    [{ issuers: 'x' }, 'unknown option "issuers": did you mean "issuer"?'],
+    [{ jwksURI: 'https://idp.example.com/jwks' }, 'unknown option "jwksURI": did you mean "jwksUri"?'],
+    [{ clockTolerence: 5 }, 'unknown option "clockTolerence": did you mean "clockTolerance"?'],
+    [{ algorithm: ['HS256'] }, 'unknown option "algorithm": did you mean "algorithms"?'],
+    [{ credentialsRequired: false }, 'unknown option "credentialsRequired"'],
+    [{ scopes: 'a' }, 'unknown option "scopes": did you mean "scopeClaim"?'],
+  ])('%j fails naming it and the closest known name', (extra, message) => {
+    expect(constructionError({ ...base, ...extra })).toBe(`jwtguard: ${message}`)
+  })
+
+  it.each([
+    [{ jwksCache: { cooldown: 1000 } }, 'option "jwksCache" has an unknown member "cooldown": did you mean "jwksCache.cooldownDuration"?'],
+    [{ cache: { maxSize: 5 } }, 'option "cache" has an unknown member "maxSize": did you mean "cache.max"?'],
+    [{ dpop: { require: true } }, 'option "dpop" has an unknown member "require": did you mean "dpop.required"?'],
+    [{ dpop: { nonce: { lifeTime: 5 } } }, 'option "dpop.nonce" has an unknown member "lifeTime": did you mean "dpop.nonce.lifetime"?'],
+    [{ decryption: { key: 'k', required: true } }, 'option "decryption" has an unknown member "key": did you mean "decryption.keys"?'],
+    [
+      { resourceMetadata: { resource: 'https://api.example.com', authorization_servers: [] } },
+      'option "resourceMetadata" has an unknown member "authorization_servers": did you mean "resourceMetadata.authorizationServers"?',
+    ],
+    [
+      { issuer: [{ issuer: 'https://a.example.com/', audiences: 'x' }] },
+      'option "issuer[0]" has an unknown member "audiences": did you mean "issuer[0].audience"?',
+    ],
+  ])('nested %j fails naming the member and the closest known name', (extra, message) => {
+    expect(constructionError({ ...base, ...extra })).toBe(`jwtguard: ${message}`)
+  })
+
+  it('accepts every preset spread into the options, and boolean forms of nested options', () => {
+    for (const preset of [presets.auth0(), presets.okta(), presets.entra(), presets.keycloak({ clientId: 'c' }), presets.cognito()]) {
+      expect(() => createGuard({ ...base, ...preset })).not.toThrow()
+    }
+    expect(() => createGuard({ ...base, cache: false, dpop: true, algorithms: ['HS256'] })).not.toThrow()
+  })
+
+  it('ignores nothing an attacker-shaped object could smuggle: an own "constructor" or "__proto__" key is unknown', () => {
+    expect(constructionError({ ...base, constructor: 5 })).toMatch(/unknown option "constructor"/)
+    expect(
+      constructionError(
+        JSON.parse(`{"issuer":"https://idp.example.com/","audience":"api","secret":"${'x'.repeat(32)}","__proto__":{"a":1}}`),
+      ),
+    ).toMatch(/unknown option "__proto__"/)
+  })
+
+  it('suggests nothing when no known name is close', () => {
+    expect(closestName('zzzzzzzz', ['audience', 'issuer'])).toBeUndefined()
+  })
+})
