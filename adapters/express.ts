@@ -1,5 +1,6 @@
-import type { Request, RequestHandler } from 'express'
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express'
 import {
+  isGuardError,
   requireClaims as claimsCheck,
   requireRoles as rolesCheck,
   requireScopes as scopesCheck,
@@ -10,7 +11,7 @@ import {
   type Guard,
   type RequireOptions,
 } from '../src/index.js'
-import { authenticateThen, RequestView, GUARD_KEY, resolveGuard, runCheck, type GuardInput } from '../src/adapter.js'
+import { authenticateThen, errorResponse, RequestView, GUARD_KEY, resolveGuard, runCheck, type GuardInput } from '../src/adapter.js'
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -68,5 +69,19 @@ export const requireRoles = (roles: string | readonly string[], options?: Requir
 /** 403 unless the claims satisfy the predicate or expected values. */
 export const requireClaims = <C = DefaultClaims>(check: Parameters<typeof claimsCheck<C>>[0] | ClaimExpectations): RequestHandler =>
   middleware(claimsCheck(check))
+
+/**
+ * Renders guard errors as JSON (`{ error, error_description, code }`) with their
+ * status and `WWW-Authenticate`, instead of Express's HTML error page. Other
+ * errors pass on to the next error handler. Mount it after your routes:
+ * `app.use(errorHandler())`.
+ */
+export function errorHandler(): ErrorRequestHandler {
+  return function jwtGuardErrorHandler(err, _req, res, next) {
+    if (!isGuardError(err) || res.headersSent) return next(err)
+    const { status, headers, body } = errorResponse(err)
+    res.status(status).set(headers).json(body)
+  }
+}
 
 export { createGuard, GuardError, type AuthInfo, type GuardOptions } from '../src/index.js'

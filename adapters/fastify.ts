@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest, onRequestHookHandler, preHandlerAsyncHookHandler } from 'fastify'
 import {
   requireClaims as claimsCheck,
   requireRoles as rolesCheck,
@@ -23,19 +23,38 @@ declare module 'fastify' {
     /** `false` makes the route public: the guard does not run. */
     auth?: boolean
   }
+  interface FastifyInstance {
+    /**
+     * The guard as an `onRequest` hook, for routes that opt in when the plugin
+     * was registered with `global: false`: `{ onRequest: app.authenticate }`.
+     */
+    authenticate: onRequestHookHandler
+  }
 }
 
-/** Plugin options: guard options, `{ guard }` to share a guard, or nothing to read the environment. */
-export type JwtGuardPluginOptions = GuardOptions<unknown> | { guard: Guard<unknown> } | Record<string, never>
+/** Where the plugin applies: every route (default), or only routes that list `app.authenticate`. */
+interface Scope {
+  /** `false`: guard no route by itself; routes opt in with `onRequest: app.authenticate` (unknown routes stay 404). Default `true`. */
+  global?: boolean
+}
+
+/** Plugin options: guard options, `{ guard }` to share a guard, or nothing to read the environment; each with `global`. */
+export type JwtGuardPluginOptions = (GuardOptions<unknown> & Scope) | ({ guard: Guard<unknown> } & Scope) | Scope
 
 const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, options) => {
-  const input = 'guard' in options ? options.guard : Object.keys(options).length === 0 ? undefined : (options as GuardOptions<unknown>)
+  const { global = true, ...rest } = options as Scope & Record<string, unknown>
+  if (typeof global !== 'boolean') throw new TypeError('jwtguard: Fastify plugin option "global" must be a boolean')
+  const input =
+    'guard' in rest
+      ? (rest.guard as Guard<unknown>)
+      : Object.keys(rest).length === 0
+        ? undefined
+        : (rest as unknown as GuardOptions<unknown>)
   const guard = resolveGuard(input) as Guard<unknown>
   fastify.decorateRequest('auth', undefined)
   const metadata = guard.protectedResource
   if (metadata) fastify.get(metadata.path, { config: { auth: false } }, async () => metadata.document)
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    if (request.routeOptions.config?.auth === false) return done()
+  const authenticate: onRequestHookHandler = function jwtGuardAuthenticate(request, _reply, done) {
     request[GUARD_KEY] = guard
     const view = new RequestView(request, protocolOf, request.headers, request.raw.rawHeaders, request.method, request.url)
     authenticateThen(guard, view, (err, auth) => {
@@ -43,6 +62,12 @@ const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, option
       if (auth) request.auth = auth as AuthInfo
       done()
     })
+  }
+  fastify.decorate('authenticate', authenticate)
+  if (!global) return
+  fastify.addHook('onRequest', function jwtGuardHook(request, reply, done) {
+    if (request.routeOptions.config?.auth === false) return done()
+    authenticate.call(this, request, reply, done)
   })
 }
 

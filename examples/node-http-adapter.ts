@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { requireScopes as scopesCheck, type GuardError } from '../src/index.js'
-import { authenticateThen, GUARD_KEY, RequestView, resolveGuard, runCheck, type GuardInput } from '../src/adapter.js'
+import { authenticateThen, errorResponse, GUARD_KEY, RequestView, resolveGuard, runCheck, type GuardInput } from '../src/adapter.js'
 import type { AuthCheck, AuthInfo, Guard } from '../src/adapter.js'
 
 /** A request as this adapter leaves it: `auth` set when the token was valid. */
@@ -20,10 +20,9 @@ const protocolOf = (req: IncomingMessage): string => ((req.socket as TLSSocket).
 
 /** Answers a guard error as the HTTP layer shaped it: status, `WWW-Authenticate`, a small JSON body. */
 function fail(res: ServerResponse, err: unknown): void {
-  const e = err as GuardError
-  const status = typeof e.status === 'number' ? e.status : 500
-  res.writeHead(status, { ...(e.headers ?? {}), 'content-type': 'application/json' })
-  res.end(JSON.stringify(status >= 500 && !e.expose ? { error: 'server_error' } : { error: e.code, error_description: e.message }))
+  const { status, headers, body } = errorResponse(err as GuardError)
+  res.writeHead(status, { ...headers, 'content-type': 'application/json' })
+  res.end(JSON.stringify(body))
 }
 
 /** Wraps a handler: it runs only for requests with a valid token (or none, with `authRequired: false`). */

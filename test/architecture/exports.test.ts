@@ -31,6 +31,7 @@ describe('public exports', () => {
       'RequestView',
       'authenticateNow',
       'authenticateThen',
+      'errorResponse',
       'isPending',
       'resolveGuard',
       'runCheck',

@@ -52,7 +52,7 @@ describe('an adapter for node:http built on jwtguard/adapter', () => {
     const res = await get({ authorization: `Bearer ${expired}` })
     expect(res.status).toBe(401)
     expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/)
-    expect(((await res.json()) as { error: string }).error).toBe('ERR_JWT_EXPIRED')
+    expect(((await res.json()) as { code: string }).code).toBe('ERR_JWT_EXPIRED')
     const bad = await get({ authorization: 'Bearer a b' })
     expect(bad.status).toBe(400)
   })
