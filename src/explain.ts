@@ -202,6 +202,8 @@ function failureDetail(
     case 'ERR_JWKS_TIMEOUT':
     case 'ERR_JWKS_INVALID':
     case 'ERR_DISCOVERY_FAILED':
+      if (err.context.reason === 'issuer_mismatch')
+        return `the discovery document names issuer ${JSON.stringify(err.context.documentIssuer)}, not the configured ${JSON.stringify(err.context.configuredIssuer)} (they must be equal, trailing slash included)`
       return `could not fetch the key set (${String(err.context.reason ?? 'unknown')}); no key held, so the token was not judged`
     default: {
       const reason =

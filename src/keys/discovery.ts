@@ -17,6 +17,7 @@ export function metadataUrls(issuer: string): string[] {
  */
 export async function discoverJwksUri(issuer: string, limits: FetchLimits): Promise<string> {
   let lastError: unknown
+  let mismatch: GuardError | undefined
   for (const url of metadataUrls(issuer)) {
     let doc: unknown
     try {
@@ -28,8 +29,20 @@ export async function discoverJwksUri(issuer: string, limits: FetchLimits): Prom
       continue
     }
     const meta = doc as { issuer?: unknown; jwks_uri?: unknown } | null
-    if (typeof meta !== 'object' || meta === null || meta.issuer !== issuer || typeof meta.jwks_uri !== 'string') {
+    if (typeof meta !== 'object' || meta === null || typeof meta.jwks_uri !== 'string') {
       lastError = new GuardError('ERR_DISCOVERY_FAILED', 'Key source unavailable', { reason: 'metadata_invalid' })
+      continue
+    }
+    if (meta.issuer !== issuer) {
+      // The commonest misconfiguration (a trailing slash, http vs https): say both values, for logs and explain only.
+      const named = typeof meta.issuer === 'string' ? meta.issuer.slice(0, 512) : String(typeof meta.issuer)
+      const cause = new Error(`the discovery document at ${url} names issuer "${named}", not the configured "${issuer}"`)
+      mismatch = new GuardError(
+        'ERR_DISCOVERY_FAILED',
+        'Key source unavailable',
+        { reason: 'issuer_mismatch', configuredIssuer: issuer, documentIssuer: named },
+        { cause },
+      )
       continue
     }
     try {
@@ -38,5 +51,5 @@ export async function discoverJwksUri(issuer: string, limits: FetchLimits): Prom
       throw new GuardError('ERR_DISCOVERY_FAILED', 'Key source unavailable', { reason: 'jwks_uri_invalid' }, { cause })
     }
   }
-  throw new GuardError('ERR_DISCOVERY_FAILED', 'Key source unavailable', { reason: 'discovery_failed' }, { cause: lastError })
+  throw mismatch ?? new GuardError('ERR_DISCOVERY_FAILED', 'Key source unavailable', { reason: 'discovery_failed' }, { cause: lastError })
 }

@@ -11,8 +11,10 @@ export interface TestIssuerOptions {
   audience?: string | string[]
   /** One signing key is made per algorithm. Default `['RS256', 'ES256', 'EdDSA']`. */
   algorithms?: TestAlgorithm[]
-  /** A path after the origin, for issuers like `https://idp/realms/x`. Default none. */
+  /** A path after the origin, for issuers like `https://idp/realms/x`: `'x'`, `'/x'`, `'x/'` and `'/x/'` are the same. Default none. */
   path?: string
+  /** `true`: the issuer identifier ends in `/` (as Auth0's do); discovery and the JWKS are served as for the bare path. Default `false`. */
+  trailingSlash?: boolean
   /** Port on 127.0.0.1. Default 0 (ephemeral). */
   port?: number
   /** HMAC secret for HS256/384/512 tokens. Default 64 random bytes. */
@@ -117,7 +119,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const current = new Map<TestAlgorithm, HeldKey>(held.map((k) => [k.alg, k]))
   const requests = { jwks: 0, discovery: 0 }
   let jwksHandler: JwksHandler | undefined
-  const path = (options.path ?? '').replace(/\/$/, '')
+  const trimmed = (options.path ?? '').replace(/^\/+|\/+$/g, '')
+  const path = trimmed === '' ? '' : `/${trimmed}`
   let issuer = ''
 
   const jwks = (): JSONWebKeySet => ({ keys: held.map((k) => k.publicJwk) })
@@ -127,7 +130,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     if (url === `${path}/.well-known/openid-configuration` || url === `/.well-known/oauth-authorization-server${path}`) {
       requests.discovery++
       res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, id_token_signing_alg_values_supported: algorithms }))
+      res.end(JSON.stringify({ issuer, jwks_uri: jwksUri(), id_token_signing_alg_values_supported: algorithms }))
     } else if (url === `${path}/jwks`) {
       requests.jwks++
       if (jwksHandler) return jwksHandler(res, jwks())
@@ -142,7 +145,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     server.once('error', reject)
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
   })
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  issuer = `${origin}${path}${options.trailingSlash ? '/' : ''}`
+  const jwksUri = (): string => `${origin}${path}/jwks`
 
   async function signToken(claims: Record<string, unknown> = {}, opts: SignOptions = {}): Promise<string> {
     const alg = opts.alg ?? (current.has('RS256') ? 'RS256' : algorithms[0]!)
@@ -173,7 +178,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
 
   return {
     issuer,
-    jwksUri: `${issuer}/jwks`,
+    jwksUri: jwksUri(),
     audience,
     secret,
     requests,
