@@ -29,7 +29,7 @@ declare global {
  * Failures go to `next(err)` as `http-errors` errors (401 / 400 / 503, with
  * `WWW-Authenticate`), which Express's default handler renders as they are.
  */
-export function jwtGuard<C>(input?: GuardInput<C>): RequestHandler {
+export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): RequestHandler {
   const guard = resolveGuard(input) as Guard<unknown>
   const metadata = guard.protectedResource
   return function jwtGuardMiddleware(req, res, next) {

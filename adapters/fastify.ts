@@ -39,7 +39,7 @@ interface Scope {
 }
 
 /** Plugin options: guard options, `{ guard }` to share a guard, or nothing to read the environment; each with `global`. */
-export type JwtGuardPluginOptions = (GuardOptions<unknown> & Scope) | ({ guard: Guard<unknown> } & Scope) | Scope
+export type JwtGuardPluginOptions = (GuardOptions<DefaultClaims> & Scope) | ({ guard: Guard<unknown> } & Scope) | Scope
 
 const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, options) => {
   const { global = true, ...rest } = options as Scope & Record<string, unknown>

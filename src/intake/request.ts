@@ -4,16 +4,16 @@ import { GuardError } from '../errors.js'
 export interface GuardRequest {
   headers: Record<string, string | string[] | undefined>
   /** Node's `rawHeaders`, used to see a repeated `Authorization` that Node folds away. */
-  rawHeaders?: string[]
+  rawHeaders?: string[] | undefined
   /** Parsed cookies, when the framework has them; otherwise the `cookie` header is read. */
-  cookies?: Record<string, string | undefined>
+  cookies?: Record<string, string | undefined> | undefined
   /** Parsed query, when the framework has it; otherwise `url` is parsed. */
-  query?: Record<string, unknown>
-  method?: string
+  query?: Record<string, unknown> | undefined
+  method?: string | undefined
   /** Path and query as received (`/orders?x=1`). */
-  url?: string
+  url?: string | undefined
   /** `http` or `https`, as the framework sees it (behind proxies, per its trust settings). Used for DPoP `htu`. */
-  protocol?: string
+  protocol?: string | undefined
 }
 
 /** Where a token is taken from. */

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cjs, esm, koaApp, typedApp, typedMistakes } from './scripts.js'
+import { cjs, consumerApp, esm, koaApp, typedApp, typedMistakes } from './scripts.js'
 
 const run = promisify(execFile)
 const repo = fileURLToPath(new URL('../../', import.meta.url))
@@ -45,7 +45,16 @@ beforeAll(async () => {
   project = join(tmp, 'app')
   await mkdir(project)
   await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'jwtguard-pack-check', private: true, type: 'module' }))
-  const install = ['install', join(tmp, info!.filename), 'koa@3', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts']
+  const install = [
+    'install',
+    join(tmp, info!.filename),
+    'koa@3',
+    'zod@4',
+    '--no-audit',
+    '--no-fund',
+    '--prefer-offline',
+    '--ignore-scripts',
+  ]
   await run('npm', install, { cwd: project, timeout: 120_000 })
 }, 240_000)
 
@@ -140,4 +149,49 @@ describe('TypeScript', () => {
     expect(result.stdout).toBe('')
     expect(result.code ?? 0).toBe(0)
   })
+})
+
+describe('TypeScript consumers, strictest settings, no generics', () => {
+  // The shipped .d.ts are checked too (skipLibCheck off), under the flags careful projects use.
+  const strictest = {
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    skipLibCheck: false,
+    noEmit: true,
+    target: 'ES2022',
+    lib: ['ES2023'],
+    types: ['node'],
+    typeRoots: [types],
+    esModuleInterop: true,
+    paths: {
+      koa: [join(types, 'koa/index.d.ts')],
+      express: [join(types, 'express/index.d.ts')],
+      fastify: [join(repo, 'node_modules/fastify/fastify.d.ts')],
+      // @types/koa names content-disposition's Options, which the untyped package's own types lack.
+      'content-disposition': [join(types, 'content-disposition/index.d.ts')],
+    },
+  }
+  it.each([
+    ['module nodenext, ESM', 'module', { module: 'NodeNext', moduleResolution: 'NodeNext' }, 'esm'],
+    ['module nodenext, CommonJS', 'commonjs', { module: 'NodeNext', moduleResolution: 'NodeNext' }, 'cjs'],
+    ['moduleResolution bundler', 'module', { module: 'ESNext', moduleResolution: 'Bundler' }, 'esm'],
+  ] as const)(
+    '%s: compiles with payloads typed from DefaultClaims or the schema',
+    async (_name, type, moduleOptions, flavour) => {
+      const dir = join(project, `ts-${flavour}-${moduleOptions.moduleResolution.toLowerCase()}`)
+      await mkdir(dir, { recursive: true })
+      await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type }))
+      await writeFile(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({ compilerOptions: { ...strictest, ...moduleOptions }, files: ['app.ts'] }),
+      )
+      await writeFile(join(dir, 'app.ts'), consumerApp(flavour))
+      const tsc = join(repo, 'node_modules/.bin/tsc')
+      const result = await run(tsc, ['-p', 'tsconfig.json'], { cwd: dir, timeout: 90_000 }).catch((err) => err)
+      expect(result.stdout).toBe('')
+      expect(result.code ?? 0).toBe(0)
+    },
+    120_000,
+  )
 })

@@ -154,3 +154,67 @@ fastify.get('/', async (request) => {
   return { tenant }
 })
 `
+
+/**
+ * A consumer app with no generics anywhere: payloads are `DefaultClaims` in
+ * every framework and in option callbacks; with `claimsSchema` the schema's
+ * output types the payload. `MODULE` is `esm` or `cjs` (no top-level await there).
+ */
+export const consumerApp = (module: 'esm' | 'cjs'): string => `
+import express from 'express'
+import Fastify from 'fastify'
+import Koa from 'koa'
+import { z } from 'zod'
+import { createGuard, memoryRevocationStore, type AuthInfo, type DefaultClaims, type InferClaims } from 'jwtguard'
+import { errorHandler, jwtGuard as expressGuard, requireScopes } from 'jwtguard/express'
+import fastifyGuard from 'jwtguard/fastify'
+import { jwtGuard as koaGuard } from 'jwtguard/koa'
+import { RequestView, authenticateThen } from 'jwtguard/adapter'
+import { createTestIssuer } from 'jwtguard/testing'
+import { redisDpopReplayStore, redisRevocationStore } from 'jwtguard/redis'
+
+const options = { issuer: 'https://issuer.example.test/', audience: 'api' }
+
+const store = memoryRevocationStore()
+export const guard = createGuard({ ...options, revocation: store, isRevoked: (auth) => auth.payload.jti === 'revoked' })
+export async function subject(token: string): Promise<string | undefined> {
+  const auth: AuthInfo<DefaultClaims> = await guard.verify(token)
+  const custom: unknown = auth.payload['tenant']
+  return custom === undefined ? auth.payload.sub : String(custom)
+}
+
+const schema = z.object({ sub: z.string(), tenant: z.string() })
+export interface AppClaims extends InferClaims<typeof schema> {}
+const typed = createGuard({ ...options, claimsSchema: schema, isRevoked: (auth) => auth.payload.tenant === 'blocked' })
+export async function tenant(token: string): Promise<AppClaims['tenant']> {
+  return (await typed.verify(token)).payload.tenant
+}
+
+const app = express()
+app.use(expressGuard({ ...options, isRevoked: async (auth) => auth.payload.sub === 'blocked' }))
+app.get('/', requireScopes('orders:read'), (req, res) => {
+  const sub: string | undefined = req.auth?.payload.sub
+  res.json({ sub, scopes: req.auth?.scopes })
+})
+app.use(errorHandler())
+
+const koa = new Koa()
+koa.use(koaGuard({ ...options, isRevoked: (auth) => auth.payload.sub === 'blocked' }))
+koa.use(async (ctx) => {
+  const sub: string | undefined = ctx.state.auth?.payload.sub
+  ctx.body = { sub }
+})
+
+export async function fastifyApp() {
+  const fastify = Fastify()
+  await fastify.register(fastifyGuard, { ...options, global: false, isRevoked: (auth) => auth.payload.sub === 'blocked' })
+  fastify.get('/', { onRequest: fastify.authenticate }, async (request) => {
+    const sub: string | undefined = request.auth?.payload.sub
+    return { sub }
+  })
+  return fastify
+}
+
+export const plumbing = [RequestView, authenticateThen, createTestIssuer, redisRevocationStore, redisDpopReplayStore]
+${module === 'esm' ? 'await fastifyApp()' : 'void fastifyApp()'}
+`
