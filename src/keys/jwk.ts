@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { JWK } from 'jose'
 import { keyShapeFor } from './algorithms.js'
+import { withCertificateKey } from './x5c.js'
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
 const CURVES = new Set(['P-256', 'P-384', 'P-521', 'Ed25519'])
@@ -67,9 +68,15 @@ export class KeySet {
   static from(jwks: unknown, dropped?: (kid: string | undefined, reason: string) => void): KeySet | undefined {
     if (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as { keys?: unknown }).keys)) return undefined
     const entries: Entry[] = []
-    for (const jwk of (jwks as { keys: unknown[] }).keys) {
+    for (const given of (jwks as { keys: unknown[] }).keys) {
+      const kid = typeof (given as JWK | null)?.kid === 'string' ? (given as JWK).kid : undefined
+      const certified = withCertificateKey(given)
+      if (certified && 'reason' in certified) {
+        dropped?.(kid, certified.reason)
+        continue
+      }
+      const jwk = certified?.jwk ?? given
       const reason = unusableReason(jwk)
-      const kid = typeof (jwk as JWK | null)?.kid === 'string' ? (jwk as JWK).kid : undefined
       if (reason) dropped?.(kid, reason)
       else entries.push({ jwk: jwk as JWK, kid, key: undefined, broken: false })
     }

@@ -7,6 +7,7 @@ import type { IssuerPolicy } from '../claims/validate.js'
 import type { GuardOptions, KeyInput } from '../options.js'
 import { algorithmsForKeyShape, HMAC_MIN_BYTES, keyShapeFor } from './algorithms.js'
 import { KeySet, unusableReason } from './jwk.js'
+import { withCertificateKey } from './x5c.js'
 import { RemoteKeySet, type RemoteSettings } from './remote.js'
 
 /** A key as the verifier takes it: imported once, reused for every token. */
@@ -77,9 +78,12 @@ export function importPublicKey(input: unknown, option: string): KeyObject {
       if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(input)) throw new Error('private')
       return checkStrength(createPublicKey(input))
     } else if (typeof input === 'object' && input !== null) {
-      const reason = unusableReason(input)
+      const certified = withCertificateKey(input)
+      if (certified && 'reason' in certified) throw new Error(certified.reason)
+      const jwk = certified?.jwk ?? input
+      const reason = unusableReason(jwk)
       if (reason) throw new Error(reason)
-      return createPublicKey({ key: input as import('node:crypto').JsonWebKey, format: 'jwk' })
+      return createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
     }
   } catch (cause) {
     throw new TypeError(`jwtguard: option "${option}" is not a usable public key`, { cause })
