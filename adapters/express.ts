@@ -6,6 +6,7 @@ import {
   requireScopes as scopesCheck,
   type AuthCheck,
   type AuthInfo,
+  type ClaimCheckOptions,
   type ClaimExpectations,
   type DefaultClaims,
   type Guard,
@@ -67,8 +68,10 @@ export const requireScopes = (scopes: string | readonly string[], options?: Requ
 export const requireRoles = (roles: string | readonly string[], options?: RequireOptions): RequestHandler =>
   middleware(rolesCheck(roles, options))
 /** 403 unless the claims satisfy the predicate or expected values. */
-export const requireClaims = <C = DefaultClaims>(check: Parameters<typeof claimsCheck<C>>[0] | ClaimExpectations): RequestHandler =>
-  middleware(claimsCheck(check))
+export const requireClaims = <C = DefaultClaims>(
+  check: Parameters<typeof claimsCheck<C>>[0] | ClaimExpectations,
+  options?: ClaimCheckOptions,
+): RequestHandler => middleware(claimsCheck(check, options))
 
 /**
  * Renders guard errors as JSON (`{ error, error_description, code }`) with their

@@ -5,6 +5,7 @@ import {
   requireScopes as scopesCheck,
   type AuthCheck,
   type AuthInfo,
+  type ClaimCheckOptions,
   type ClaimExpectations,
   type DefaultClaims,
   type Guard,
@@ -100,6 +101,7 @@ export const requireRoles = (roles: string | readonly string[], options?: Requir
 /** `preHandler`: 403 unless the claims satisfy the predicate or expected values. */
 export const requireClaims = <C = DefaultClaims>(
   check: Parameters<typeof claimsCheck<C>>[0] | ClaimExpectations,
-): preHandlerAsyncHookHandler => hook(claimsCheck(check))
+  options?: ClaimCheckOptions,
+): preHandlerAsyncHookHandler => hook(claimsCheck(check, options))
 
 export { createGuard, GuardError, type AuthInfo, type GuardOptions } from '../src/index.js'

@@ -5,6 +5,7 @@ import {
   requireScopes as scopesCheck,
   type AuthCheck,
   type AuthInfo,
+  type ClaimCheckOptions,
   type ClaimExpectations,
   type DefaultClaims,
   type Guard,
@@ -67,7 +68,9 @@ export const requireScopes = (scopes: string | readonly string[], options?: Requ
 export const requireRoles = (roles: string | readonly string[], options?: RequireOptions): Middleware =>
   middleware(rolesCheck(roles, options))
 /** 403 unless the claims satisfy the predicate or expected values. */
-export const requireClaims = <C = DefaultClaims>(check: Parameters<typeof claimsCheck<C>>[0] | ClaimExpectations): Middleware =>
-  middleware(claimsCheck(check))
+export const requireClaims = <C = DefaultClaims>(
+  check: Parameters<typeof claimsCheck<C>>[0] | ClaimExpectations,
+  options?: ClaimCheckOptions,
+): Middleware => middleware(claimsCheck(check, options))
 
 export { createGuard, GuardError, type AuthInfo, type GuardOptions } from '../src/index.js'

@@ -1,6 +1,14 @@
 export { createGuard, type Guard } from './guard.js'
 export { GuardError, isGuardError, ERROR_CODES, type GuardErrorCode, type GuardErrorContext, type ChallengeError } from './errors.js'
-export { requireScopes, requireRoles, requireClaims, type AuthCheck, type RequireOptions, type ClaimExpectations } from './authz/checks.js'
+export {
+  requireScopes,
+  requireRoles,
+  requireClaims,
+  type AuthCheck,
+  type RequireOptions,
+  type ClaimExpectations,
+  type ClaimCheckOptions,
+} from './authz/checks.js'
 export { grantsOf, type ClaimReader, type ClaimPath } from './authz/grants.js'
 export { presets, type ClaimPreset, type PresetName } from './authz/presets.js'
 export { optionsFromEnv } from './env.js'

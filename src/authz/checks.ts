@@ -65,8 +65,34 @@ function matches(actual: unknown, expected: ClaimExpectations[string]): boolean 
   return Array.isArray(actual) ? actual.includes(expected) : actual === expected
 }
 
-/** Requires claims to satisfy a predicate or expected values. Failure: 403 `insufficient_scope`. */
-export function requireClaims<C = DefaultClaims>(check: ((payload: C, auth: AuthInfo<C>) => boolean) | ClaimExpectations): AuthCheck {
+export interface ClaimCheckOptions {
+  /**
+   * The `error_description` of the 403, e.g. `'Tenant admins only'`: what the
+   * client is told. RFC 6750 §3 characters only (printable ASCII without `"`
+   * and `\\`); anything else fails when the check is built. Default `'Claim check failed'`.
+   */
+  description?: string
+}
+
+// RFC 6750 §3: error-description = 1*( %x20-21 / %x23-5B / %x5D-7E )
+const DESCRIPTION = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/
+
+function claimDescription(options: ClaimCheckOptions | undefined): string {
+  const description = options?.description ?? 'Claim check failed'
+  if (typeof description !== 'string' || !DESCRIPTION.test(description)) {
+    throw new TypeError(
+      'jwtguard: requireClaims() option "description" must be a non-empty string of printable ASCII without " or \\ (RFC 6750 §3)',
+    )
+  }
+  return description
+}
+
+/** Requires claims to satisfy a predicate or expected values. Failure: 403 `insufficient_scope`, `error_description` from `options.description`. */
+export function requireClaims<C = DefaultClaims>(
+  check: ((payload: C, auth: AuthInfo<C>) => boolean) | ClaimExpectations,
+  options?: ClaimCheckOptions,
+): AuthCheck {
+  const description = claimDescription(options)
   let predicate: (payload: Record<string, unknown>, auth: AuthInfo<unknown>) => boolean
   if (typeof check === 'function') {
     predicate = check as unknown as typeof predicate
@@ -90,6 +116,6 @@ export function requireClaims<C = DefaultClaims>(check: ((payload: C, auth: Auth
     } catch (cause) {
       throw new GuardError('ERR_JWT_CLAIM_CHECK_FAILED', 'Claim check failed', { reason: 'predicate_threw' }, { cause })
     }
-    if (!ok) throw new GuardError('ERR_JWT_CLAIM_CHECK_FAILED', 'Claim check failed', { reason: 'check_failed' })
+    if (!ok) throw new GuardError('ERR_JWT_CLAIM_CHECK_FAILED', description, { reason: 'check_failed' })
   }
 }

@@ -10,7 +10,7 @@ import type Koa from 'koa'
 import * as expressAdapter from '../../adapters/express.js'
 import * as fastifyAdapter from '../../adapters/fastify.js'
 import * as koaAdapter from '../../adapters/koa.js'
-import type { AuthInfo, ClaimExpectations, Guard, GuardOptions, RequireOptions } from '../../src/index.js'
+import type { AuthInfo, ClaimCheckOptions, ClaimExpectations, Guard, GuardOptions, RequireOptions } from '../../src/index.js'
 import type { TestIssuer } from '../../src/testing/index.js'
 
 // express4/5 and koa2/3 are npm aliases that ship no types: load them as the
@@ -21,7 +21,7 @@ const require = createRequire(import.meta.url)
 interface Checks<H> {
   requireScopes(scopes: string | readonly string[], options?: RequireOptions): H
   requireRoles(roles: string | readonly string[], options?: RequireOptions): H
-  requireClaims(check: ClaimExpectations | ((payload: Record<string, unknown>) => boolean)): H
+  requireClaims(check: ClaimExpectations | ((payload: Record<string, unknown>) => boolean), options?: ClaimCheckOptions): H
 }
 
 /** One GET route, described once and built by every framework. */
@@ -63,6 +63,11 @@ export function appSpecs(issuer: TestIssuer): Record<AppName, AppSpec> {
         { path: '/admin', check: (c) => c.requireRoles('admin'), reply: sub },
         { path: '/tenant', check: (c) => c.requireClaims({ tenant: 'acme' }), reply: sub },
         { path: '/tenant-fn', check: (c) => c.requireClaims((p) => p.tenant === 'acme'), reply: sub },
+        {
+          path: '/tenant-described',
+          check: (c) => c.requireClaims({ tenant: 'acme' }, { description: 'Acme staff only' }),
+          reply: sub,
+        },
       ],
     },
     // No jwksUri: the keys are found through the issuer's discovery document.

@@ -195,6 +195,12 @@ export const CASES: Case[] = [
     token: signed({ tenant: 'other' }),
     ...forbidden('ERR_JWT_CLAIM_CHECK_FAILED', 'Claim check failed'),
   },
+  {
+    name: 'claims check with a description: its 403 says it',
+    path: '/tenant-described',
+    token: signed({ tenant: 'other' }),
+    ...forbidden('ERR_JWT_CLAIM_CHECK_FAILED', 'Acme staff only'),
+  },
   { name: 'optional: anonymous', app: 'optional', path: '/optional', ...ok({ anonymous: true }) },
   {
     name: 'optional: bad token is still refused',
