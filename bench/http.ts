@@ -1,7 +1,7 @@
 import autocannon from 'autocannon'
 import { ratio, table, type SuiteResult } from './report.js'
 import { launch, type ServerProcess } from './servers/launch.js'
-import { ROUTE, VARIANTS, type Framework, type Variant } from './servers/protocol.js'
+import { ROUTE, VARIANTS, type Framework, type ServerStats, type Variant } from './servers/protocol.js'
 import { createFixtures, serverConfig, SUB } from './setup.js'
 
 /**
@@ -32,7 +32,19 @@ export interface HttpFigure {
   serverRss: number
   /** Server CPU (all threads) per request served, in µs: less noisy than req/s, and it shows work moved off the main thread. */
   cpuUsPerRequest: number
+  /** The same per round, in round order; `cpuUsPerRequest` is their trimmed mean (the highest and lowest tenth left out, at least one each). */
+  cpuRounds: number[]
+  /** `cpuUsPerRequest` minus noop-guard's: what this variant costs above the framework's own cost of one more middleware. */
+  cpuOverNoopUs: number | undefined
   ratioToBare: number
+}
+
+/** Mean without the highest and lowest tenth of the values (at least one of each when there are five or more). */
+function trimmedMean(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const cut = sorted.length >= 5 ? Math.max(1, Math.floor(sorted.length * 0.1)) : 0
+  const kept = sorted.slice(cut, sorted.length - cut)
+  return kept.reduce((a, b) => a + b, 0) / kept.length
 }
 
 const CONNECTIONS = 50
@@ -109,10 +121,12 @@ export async function runHttp({
       // interleaved rounds: a noisy minute on a shared machine hits every variant alike.
       const servers = new Map<Variant, ServerProcess>()
       const runs = new Map<Variant, Run[]>()
+      const roundStats = new Map<Variant, ServerStats[]>()
       try {
         for (const variant of chosen) {
           servers.set(variant, await launch(framework, [variant], config))
           runs.set(variant, [])
+          roundStats.set(variant, [])
         }
         for (const variant of chosen) {
           log(`  http ${framework} · ${variant} · warm-up ${warmup} s`)
@@ -123,13 +137,21 @@ export async function runHttp({
           // Each round starts with another variant, so none is always measured first or last.
           const order = chosen.map((_, i) => chosen[(i + round) % chosen.length]!)
           log(`  http ${framework} · round ${round + 1}/${rounds} · ${order.length} × ${seconds} s`)
-          for (const variant of order)
-            runs.get(variant)!.push(await load(servers.get(variant)!.ports[variant]!, tokens, seconds, bodyFor(variant)))
+          for (const variant of order) {
+            const server = servers.get(variant)!
+            const run = await load(server.ports[variant]!, tokens, seconds, bodyFor(variant))
+            // Each round's server CPU and loop delay, read and reset at its end.
+            const stats = await server.stats()
+            server.reset()
+            runs.get(variant)!.push(run)
+            roundStats.get(variant)!.push(stats)
+          }
         }
         for (const variant of chosen) {
-          const stats = await servers.get(variant)!.stats()
           const r = runs.get(variant)!
-          const total = sum(r.map((x) => x.requests.total))
+          const perRound = roundStats.get(variant)!
+          const last = perRound[perRound.length - 1]!
+          const cpuRounds = perRound.map((st, i) => (r[i]!.requests.total > 0 ? st.cpuUs / r[i]!.requests.total : 0))
           rows.push({
             framework,
             variant,
@@ -140,10 +162,12 @@ export async function runHttp({
             non2xx: sum(r.map((x) => x.non2xx)),
             mismatches: sum(r.map((x) => x.mismatches)),
             errors: sum(r.map((x) => x.errors)),
-            eventLoopMaxMs: stats.eventLoopMaxMs,
-            eventLoopP99Ms: stats.eventLoopP99Ms,
-            serverRss: stats.rss,
-            cpuUsPerRequest: total > 0 ? stats.cpuUs / total : 0,
+            eventLoopMaxMs: Math.max(...perRound.map((st) => st.eventLoopMaxMs)),
+            eventLoopP99Ms: Math.max(...perRound.map((st) => st.eventLoopP99Ms)),
+            serverRss: last.rss,
+            cpuUsPerRequest: trimmedMean(cpuRounds),
+            cpuRounds,
+            cpuOverNoopUs: undefined,
             ratioToBare: 0,
           })
         }
@@ -151,18 +175,35 @@ export async function runHttp({
         await Promise.all([...servers.values()].map((server) => server.stop()))
       }
       const bare = rows.find((r) => r.variant === 'bare')!.reqPerSec
-      for (const row of rows) row.ratioToBare = row.reqPerSec / bare
+      const noop = rows.find((r) => r.variant === 'noop-guard')
+      for (const row of rows) {
+        row.ratioToBare = row.reqPerSec / bare
+        if (noop) row.cpuOverNoopUs = row.cpuUsPerRequest - noop.cpuUsPerRequest
+      }
       figures.push(...rows)
       tables.push(
         table(
           `http · ${framework} (${CONNECTIONS} connections; median of ${rounds} interleaved rounds of ${seconds} s)`,
-          ['variant', 'req/s', 'ratio to bare', 'rounds (req/s)', 'CPU µs/req', 'p99 ms', 'non-2xx', 'bad body', 'errors', 'loop max ms'],
+          [
+            'variant',
+            'req/s',
+            'ratio to bare',
+            'rounds (req/s)',
+            'CPU µs/req',
+            '− noop-guard',
+            'p99 ms',
+            'non-2xx',
+            'bad body',
+            'errors',
+            'loop max ms',
+          ],
           rows.map((r) => [
             r.variant,
             r.reqPerSec,
             ratio(r.reqPerSec, bare),
             r.rounds.join(' '),
-            Math.round(r.cpuUsPerRequest),
+            Math.round(r.cpuUsPerRequest * 10) / 10,
+            r.cpuOverNoopUs === undefined ? '–' : (r.cpuOverNoopUs >= 0 ? '+' : '') + r.cpuOverNoopUs.toFixed(1),
             r.latencyP99Ms,
             r.non2xx,
             r.mismatches,

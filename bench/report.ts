@@ -73,11 +73,13 @@ interface LatestFile {
  * Writes `runs/<suite>-<date>.json` per suite and updates `latest.json`, the one
  * file in git: each suite of this run replaces that suite's entry, the others
  * keep theirs (with their own date and machine), so `--only http` does not erase
- * the micro figures.
+ * the micro figures. A `--quick` run leaves it alone.
  */
 export async function writeResults(results: SuiteResult[], quick: boolean, date = new Date()): Promise<string[]> {
   const written: string[] = []
   for (const r of results) written.push(await writeSuiteFile(r.suite, r.figures, quick, date))
+  // A --quick run is indicative only: it never replaces a full run's figures.
+  if (quick) return written
   const latest = `${RESULTS_DIR}latest.json`
   const previous = await readFile(latest, 'utf8')
     .then((text) => JSON.parse(text) as Partial<LatestFile>)

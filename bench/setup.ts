@@ -9,7 +9,7 @@ import type { ServerConfig } from './servers/protocol.js'
  * tokens. Every token carries the same iss / aud / exp rules and `sub`.
  */
 
-export const JWS_ALGS = ['RS256', 'ES256', 'EdDSA', 'HS256'] as const
+export const JWS_ALGS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA', 'HS256'] as const
 export type JwsAlg = (typeof JWS_ALGS)[number]
 export type AsymmetricAlg = Exclude<JwsAlg, 'HS256'>
 
@@ -62,7 +62,7 @@ async function many(n: number, make: () => Promise<string>): Promise<string[]> {
 }
 
 export async function createFixtures(): Promise<Fixtures> {
-  const issuer = await createTestIssuer({ algorithms: ['RS256', 'ES256', 'EdDSA'] })
+  const issuer = await createTestIssuer({ algorithms: ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] })
   const jwkOf = (alg: AsymmetricAlg): JWK => issuer.jwks().keys.find((k) => k.alg === alg)!
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const dirSecret = new Uint8Array(randomBytes(32))
@@ -78,7 +78,13 @@ export async function createFixtures(): Promise<Fixtures> {
     issuer,
     iss: issuer.issuer,
     aud: issuer.audience as string,
-    keys: { RS256: shapes(jwkOf('RS256')), ES256: shapes(jwkOf('ES256')), EdDSA: shapes(jwkOf('EdDSA')) },
+    keys: {
+      RS256: shapes(jwkOf('RS256')),
+      PS256: shapes(jwkOf('PS256')),
+      ES256: shapes(jwkOf('ES256')),
+      ES384: shapes(jwkOf('ES384')),
+      EdDSA: shapes(jwkOf('EdDSA')),
+    },
     secret: issuer.secret,
     jwe,
     tokens: (alg, n) => many(n, () => issuer.sign(claims, { alg })),

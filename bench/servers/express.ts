@@ -5,7 +5,7 @@ import { expressjwt } from 'express-jwt'
 import { jwtGuard } from 'jwtguard/express'
 import { createGuard } from 'jwtguard'
 import { publicKeyOf, rawVerifier, readConfig, serve } from './common.js'
-import { ROUTE, type Variant } from './protocol.js'
+import { NOOP_AUTH, ROUTE, type Variant } from './protocol.js'
 
 /** Express 5 bench servers: `node --import tsx bench/servers/express.ts [variant,…]` (started by launch.ts). */
 
@@ -19,6 +19,14 @@ async function authFor(variant: Variant): Promise<{ use?: RequestHandler; sub: (
   switch (variant) {
     case 'bare':
       return { sub: () => 'anonymous' }
+    case 'noop-guard':
+      return {
+        use: (req, _res, next) => {
+          ;(req as unknown as { auth: typeof NOOP_AUTH }).auth = NOOP_AUTH
+          next()
+        },
+        sub: (req) => reqAuth(req)?.payload.sub,
+      }
     case 'jwtguard':
     case 'jwtguard-nocache': {
       const guard = createGuard({ issuer, audience, jwksUri, ...(variant === 'jwtguard-nocache' ? { cache: false } : {}) })

@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { jwtGuard } from 'jwtguard/fastify'
 import { createGuard } from 'jwtguard'
 import { pemOf, rawVerifier, readConfig, serve } from './common.js'
-import { ROUTE, type Variant } from './protocol.js'
+import { NOOP_AUTH, ROUTE, type Variant } from './protocol.js'
 
 /** Fastify 5 bench servers: `node --import tsx bench/servers/fastify.ts [variant,…]` (started by launch.ts). */
 
@@ -16,6 +16,14 @@ async function install(app: FastifyInstance, variant: Variant): Promise<(request
   switch (variant) {
     case 'bare':
       return () => 'anonymous'
+    case 'noop-guard': {
+      app.decorateRequest('auth', undefined)
+      app.addHook('onRequest', (request, _reply, done) => {
+        ;(request as unknown as { auth: typeof NOOP_AUTH }).auth = NOOP_AUTH
+        done()
+      })
+      return (request) => request.auth?.payload.sub
+    }
     case 'jwtguard':
     case 'jwtguard-nocache': {
       const guard = createGuard({

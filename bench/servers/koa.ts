@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { jwtGuard } from 'jwtguard/koa'
 import { createGuard } from 'jwtguard'
 import { publicKeyOf, rawVerifier, readConfig, serve } from './common.js'
-import { ROUTE, type Variant } from './protocol.js'
+import { NOOP_AUTH, ROUTE, type Variant } from './protocol.js'
 
 /** Koa 3 bench servers: `node --import tsx bench/servers/koa.ts [variant,…]` (started by launch.ts). */
 
@@ -18,6 +18,14 @@ async function authFor(variant: Variant): Promise<{ use?: Middleware; sub: (ctx:
   switch (variant) {
     case 'bare':
       return { sub: () => 'anonymous' }
+    case 'noop-guard':
+      return {
+        use: async (ctx, next) => {
+          ctx.state.auth = NOOP_AUTH
+          await next()
+        },
+        sub: (ctx) => ctx.state.auth?.payload.sub,
+      }
     case 'jwtguard':
     case 'jwtguard-nocache': {
       const guard = createGuard({ issuer, audience, jwksUri, ...(variant === 'jwtguard-nocache' ? { cache: false } : {}) })
