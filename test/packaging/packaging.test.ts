@@ -145,10 +145,10 @@ describe('TypeScript', () => {
     await writeFile(join(project, 'app.ts'), typedApp)
     await writeFile(join(project, 'mistakes.ts'), typedMistakes)
     const tsc = join(repo, 'node_modules/.bin/tsc')
-    const result = await run(tsc, ['-p', 'tsconfig.json'], { cwd: project, timeout: 60_000 }).catch((err) => err)
+    const result = await run(tsc, ['-p', 'tsconfig.json'], { cwd: project, timeout: 90_000 }).catch((err) => err)
     expect(result.stdout).toBe('')
     expect(result.code ?? 0).toBe(0)
-  })
+  }, 120_000)
 })
 
 describe('TypeScript consumers, strictest settings, no generics', () => {
