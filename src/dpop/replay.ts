@@ -44,6 +44,9 @@ export function memoryDpopReplayStore(options: MemoryDpopReplayStoreOptions = {}
   const seen = new ExpiringMap<true>(max)
   return {
     async remember(jti, ttlSeconds, context) {
+      // NaN would sit at the root of the expiry heap for ever and stop every purge behind it.
+      if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0)
+        throw new TypeError('jwtguard: memoryDpopReplayStore remember(jti, ttlSeconds) needs a positive number of seconds')
       const key = digest(jti)
       const now = Date.now()
       if (seen.get(key, now) !== undefined) return false

@@ -135,6 +135,12 @@ describe('memoryDpopReplayStore when full', () => {
     expect(await store.remember('a', 11, context)).toBe(true)
   })
 
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, 0, -1])('refuses a ttl of %s (NaN would stop every purge behind it)', async (ttl) => {
+    const store = memoryDpopReplayStore({ max: 2 })
+    await expect(store.remember('a', ttl)).rejects.toThrow(TypeError)
+    expect(await store.remember('a', 11)).toBe(true)
+  })
+
   it('defaults to a max that sustains 2,000 proofs/s over the default proof window (2 × 60 + 1 s)', () => {
     expect(DEFAULT_REPLAY_MAX).toBeGreaterThanOrEqual(2000 * (2 * 60 + 1))
   })
