@@ -2,12 +2,14 @@ import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import type { MemoryRunInput, MemoryRunOutput } from './memory-run.js'
+import type { StoreKind, StoreRunInput, StoreRunOutput } from './memory-stores-run.js'
 import { table, type SuiteResult } from './report.js'
 
 /**
  * Memory suite: RSS and heapUsed before and after 1,000,000 distinct valid
  * tokens through `guard.verify`, with the default cache (max 10,000) and with
- * `cache: { max: 100_000 }`. Each configuration runs in a fresh process so one
+ * `cache: { max: 100_000 }`; then bytes per entry of each in-memory deny-list
+ * filled to its default `max`. Each configuration runs in a fresh process so one
  * does not inherit the other's heap.
  */
 
@@ -29,15 +31,20 @@ const CONFIGS: { name: string; max: number | undefined; cacheMax: number }[] = [
 const MiB = 2 ** 20
 const mib = (bytes: number): number => bytes / MiB
 
-async function measure(input: MemoryRunInput): Promise<MemoryRunOutput> {
-  const child = fork(fileURLToPath(new URL('./memory-run.ts', import.meta.url)), [JSON.stringify(input)], {
+const STORES: StoreKind[] = ['revocation jti', 'revocation subject', 'dpop replay']
+
+async function run<I, O>(script: string, input: I): Promise<O> {
+  const child = fork(fileURLToPath(new URL(script, import.meta.url)), [JSON.stringify(input)], {
     execArgv: ['--expose-gc', '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const [[output], [code]] = await Promise.all([once(child, 'message'), once(child, 'exit')])
-  if (code !== 0) throw new Error(`memory run exited with code ${code}`)
-  return output as MemoryRunOutput
+  if (code !== 0) throw new Error(`${script} exited with code ${code}`)
+  return output as O
 }
+
+const measure = (input: MemoryRunInput) => run<MemoryRunInput, MemoryRunOutput>('./memory-run.ts', input)
+const measureStore = (input: StoreRunInput) => run<StoreRunInput, StoreRunOutput>('./memory-stores-run.ts', input)
 
 export async function runMemory({ quick = false, log = console.log } = {}): Promise<SuiteResult> {
   const count = quick ? 100_000 : 1_000_000
@@ -55,6 +62,11 @@ export async function runMemory({ quick = false, log = console.log } = {}): Prom
       heapGrowth: out.after.heapUsed - out.before.heapUsed,
       rssGrowthSecondHalf: out.after.rss - half.rss,
     })
+  }
+  const stores: StoreRunOutput[] = []
+  for (const kind of STORES) {
+    log(`  memory ${kind} store · filled to max`)
+    stores.push(await measureStore({ kind }))
   }
   const tables = [
     table(
@@ -79,11 +91,21 @@ export async function runMemory({ quick = false, log = console.log } = {}): Prom
         r.samples.map((s) => [s.tokens, mib(s.rss), mib(s.heapUsed)]),
       ),
     ),
+    table(
+      'memory · in-memory deny-lists filled to their default max (unexpired entries)',
+      ['store', 'entries', 'heap growth (MiB)', 'RSS growth (MiB)', 'bytes per entry', 'entries/s'],
+      stores.map((r) => [r.kind, r.entries, mib(r.heapGrowth), mib(r.rssGrowth), r.heapGrowth / r.entries, r.entries / r.seconds]),
+    ),
   ]
   const notes = figures.map(
     (r) =>
       `${r.config}: cache holds ${r.cacheSize.toLocaleString('en-US')} of ${r.count.toLocaleString('en-US')} tokens (max ${r.cacheMax.toLocaleString('en-US')}); ` +
       `RSS grew ${mib(r.rssGrowth).toFixed(1)} MiB overall, ${mib(r.rssGrowthSecondHalf).toFixed(1)} MiB over the second half.`,
   )
-  return { suite: 'memory', figures, tables, notes }
+  notes.push(
+    ...stores.map(
+      (r) => `${r.kind} store: ${Math.round(r.heapGrowth / r.entries)} bytes per entry at max ${r.entries.toLocaleString('en-US')}.`,
+    ),
+  )
+  return { suite: 'memory', figures: [...figures, ...stores], tables, notes }
 }

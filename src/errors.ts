@@ -44,7 +44,11 @@ export const ERROR_CODES = {
   ERR_DISCOVERY_FAILED: 503,
   ERR_KEY_SOURCE_UNAVAILABLE: 503,
   ERR_REVOCATION_UNAVAILABLE: 503,
+  /** `revoke` / `revokeSubject` of the in-memory store when it holds `max` live entries: the revocation did not take. */
+  ERR_REVOCATION_STORE_FULL: 503,
   ERR_DPOP_REPLAY_UNAVAILABLE: 503,
+  /** The in-memory DPoP replay store holds `max` live proofs: a new proof cannot be recorded, so it is refused. */
+  ERR_DPOP_REPLAY_STORE_FULL: 503,
 } as const
 
 export type GuardErrorCode = keyof typeof ERROR_CODES

@@ -12,6 +12,8 @@ export type GuardEvent =
   | { type: 'cache_hit' }
   | { type: 'token_rejected'; code: GuardErrorCode; reason: string | undefined }
   | { type: 'revocation_unavailable'; reason: string; failOpen: boolean }
+  /** A deny-list holds `max` live entries and refused a new one (it never forgets an entry before it expires). */
+  | { type: 'store_full'; store: 'revocation_jti' | 'revocation_subject' | 'dpop_replay'; max: number }
 
 export type EventSink = (event: GuardEvent) => void
 

@@ -210,7 +210,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
       const proof = dpop ? await checkProof(dpop, request, found) : undefined
       const auth = await verifiedAuth(b, found.token)
       checkBinding(found, proof, auth)
-      if (dpop && proof) await rememberProof(dpop, proof)
+      if (dpop && proof) await rememberProof(dpop, proof, b.emit)
       if (b.revocable) await checkRevocation(b, auth)
       return auth
     } catch (err) {

@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
 import { GuardError } from '../errors.js'
+import type { EventSink } from '../events.js'
 import { decodeJsonSegment } from '../intake/token.js'
 import { keyShapeFor } from '../keys/algorithms.js'
 import { unusableReason } from '../keys/jwk.js'
@@ -125,7 +126,11 @@ export async function verifyProof(policy: DpopPolicy, request: ProofRequest): Pr
   return { jkt, replayKey: `${jkt}:${claims.jti}` }
 }
 
-/** Replay: a proof is single-use for as long as its `iat` could be accepted. */
-export async function rememberProof(policy: DpopPolicy, proof: CheckedProof): Promise<void> {
-  if (!(await policy.replay.remember(proof.replayKey, policy.proofMaxAge * 2 + 1))) throw invalidProof('replay')
+/**
+ * Replay: a proof is single-use for as long as its `iat` could be accepted
+ * (`proofMaxAge` either side of now, hence `2 × proofMaxAge + 1` seconds). A store
+ * that cannot record it rejects, and the proof is refused with its error.
+ */
+export async function rememberProof(policy: DpopPolicy, proof: CheckedProof, emit: EventSink | undefined): Promise<void> {
+  if (!(await policy.replay.remember(proof.replayKey, policy.proofMaxAge * 2 + 1, { emit }))) throw invalidProof('replay')
 }

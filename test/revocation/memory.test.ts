@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   createGuard,
   GuardError,
@@ -90,22 +89,23 @@ describe('memoryRevocationStore: jti', () => {
     expect(settled.map((r) => (r.status === 'rejected' ? r.reason.code : 'ok'))).toEqual(Array(5).fill('ERR_JWT_REVOKED'))
   })
 
-  it('with leeway 0, drops the entry at expiresAt (lru-cache times TTLs with performance.now, which fake timers do not reach: a real 1 s wait)', async () => {
-    const store = memoryRevocationStore({ leeway: 0 })
-    const expiresAt = now() + 1
-    await store.revoke('short-lived', expiresAt)
-    await store.revoke('already-expired', now() - 1)
-    expect(store.size.jti).toBe(1)
-    const auth = authOf({ jti: 'short-lived' })
-    expect(await store.isRevoked(auth)).toBe(true)
-    let revoked = true
-    for (let i = 0; i < 40 && revoked; i++) {
-      await sleep(50)
-      revoked = Boolean(await store.isRevoked(auth))
+  it('with leeway 0, drops the entry at expiresAt, not a millisecond before (the store keeps time with Date)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() })
+    try {
+      const store = memoryRevocationStore({ leeway: 0 })
+      const expiresAt = now() + 1
+      await store.revoke('short-lived', expiresAt)
+      await store.revoke('already-expired', now() - 1)
+      expect(store.size.jti).toBe(1)
+      const auth = authOf({ jti: 'short-lived' })
+      vi.setSystemTime(expiresAt * 1000 - 1)
+      expect(await store.isRevoked(auth)).toBe(true)
+      vi.setSystemTime(expiresAt * 1000)
+      expect(await store.isRevoked(auth)).toBe(false)
+      expect(store.size.jti).toBe(0)
+    } finally {
+      vi.useRealTimers()
     }
-    expect(revoked).toBe(false)
-    // Never before expiresAt (50 ms of slack between Date and performance.now).
-    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt * 1000 - 50)
   })
 
   it.each([
@@ -147,16 +147,17 @@ describe('memoryRevocationStore: jti', () => {
     expect(await refusal(guard.verify(token))).toMatchObject({ code: 'ERR_JWT_REVOKED', status: 401 })
   })
 
-  it('stays within max: 10,000 revocations with max 1,000 hold at most 1,000, the newest kept', async () => {
+  it('stays within max and never forgets: past max live entries a new revocation is refused, the oldest kept', async () => {
     const store = memoryRevocationStore({ max: 1000 })
     const exp = now() + 3600
-    for (let i = 0; i < 10_000; i++) await store.revoke(`jti-${i}`, exp)
+    for (let i = 0; i < 1000; i++) await store.revoke(`jti-${i}`, exp)
+    await expect(store.revoke('jti-1000', exp)).rejects.toMatchObject({ code: 'ERR_REVOCATION_STORE_FULL', status: 503 })
     expect(store.size.jti).toBe(1000)
-    expect(await store.isRevoked(authOf({ jti: 'jti-9999' }))).toBe(true)
-    expect(await store.isRevoked(authOf({ jti: 'jti-9000' }))).toBe(true)
-    // The documented trade-off of a bounded store: the oldest revocations are forgotten.
-    expect(await store.isRevoked(authOf({ jti: 'jti-8999' }))).toBe(false)
-    for (let i = 0; i < 2000; i++) await store.revokeSubject(`user-${i}`, now())
+    expect(await store.isRevoked(authOf({ jti: 'jti-0' }))).toBe(true)
+    expect(await store.isRevoked(authOf({ jti: 'jti-999' }))).toBe(true)
+    expect(await store.isRevoked(authOf({ jti: 'jti-1000' }))).toBe(false)
+    for (let i = 0; i < 1000; i++) await store.revokeSubject(`user-${i}`, now())
+    await expect(store.revokeSubject('user-1000', now())).rejects.toMatchObject({ code: 'ERR_REVOCATION_STORE_FULL' })
     expect(store.size).toEqual({ jti: 1000, subjects: 1000 })
   })
 })
