@@ -1,5 +1,6 @@
 import { GuardError } from '../errors.js'
-import { headerCount, type ExtractedToken, type GuardRequest } from '../intake/request.js'
+import { checkHost, headerCount, originFormTarget, type ExtractedToken, type GuardRequest } from '../intake/request.js'
+import { listenerOrigins } from './listener.js'
 import type { AuthInfo } from '../types.js'
 import { invalidProof, verifyProof, type CheckedProof, type DpopPolicy } from './proof.js'
 
@@ -18,13 +19,6 @@ function singleProof(request: GuardRequest): string {
   return value
 }
 
-/** The URL the client addressed: the configured external origin (behind a proxy), or the request's own. */
-function requestUrl(policy: DpopPolicy, request: GuardRequest): string {
-  const host = request.headers.host
-  const origin = policy.origin ?? `${request.protocol ?? 'http'}://${typeof host === 'string' ? host : 'localhost'}`
-  return `${origin}${request.url ?? '/'}`
-}
-
 /** Before the token is verified: a DPoP request's proof must hold; a Bearer one must be allowed at all. */
 export async function checkProof(
   policy: DpopPolicy | undefined,
@@ -36,10 +30,15 @@ export async function checkProof(
     if (policy.required) throw new GuardError('ERR_DPOP_BINDING_INVALID', 'DPoP-bound token required', { reason: 'bearer_refused' })
     return undefined
   }
+  checkHost(request)
+  const target = originFormTarget(request)
   return verifyProof(policy, {
     proof: singleProof(request),
     method: request.method ?? 'GET',
-    url: requestUrl(policy, request),
+    // `htu` names `dpop.origin`, or else the address this connection reached: never what a header says.
+    origins: policy.origins ?? listenerOrigins(request.connection),
+    listener: policy.origins === undefined,
+    target,
     accessToken: found.token,
   })
 }
