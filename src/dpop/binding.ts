@@ -4,14 +4,6 @@ import { listenerOrigins } from './listener.js'
 import type { AuthInfo } from '../types.js'
 import { invalidProof, verifyProof, type CheckedProof, type DpopPolicy } from './proof.js'
 
-/** The `cnf` of raw claims as AuthInfo carries it (kept apart from `payload`, which a schema may reshape). */
-export function confirmationOf(payload: Record<string, unknown>): { jkt?: string } | undefined {
-  const cnf = Object.hasOwn(payload, 'cnf') ? payload.cnf : undefined
-  if (typeof cnf !== 'object' || cnf === null) return undefined
-  const jkt = (cnf as { jkt?: unknown }).jkt
-  return typeof jkt === 'string' ? { jkt } : {}
-}
-
 function singleProof(request: GuardRequest): string {
   const value = request.headers.dpop
   if (Array.isArray(value) || headerCount(request, 'dpop') > 1) throw invalidProof('multiple_proofs')
@@ -45,11 +37,12 @@ export async function checkProof(
 
 /**
  * After the token is verified: RFC 9449 §7.1. A token bound to a key (`cnf.jkt`)
- * is accepted only with a proof by that key, never as a bearer token.
+ * is accepted only with a proof by that key, never as a bearer token (a
+ * `scheme` other than `DPoP`: `Bearer`, a cookie, or `guard.verify`).
  */
-export function checkBinding(found: ExtractedToken, proof: CheckedProof | undefined, auth: AuthInfo<unknown>): void {
+export function checkBinding(scheme: ExtractedToken['scheme'], proof: CheckedProof | undefined, auth: AuthInfo<unknown>): void {
   const jkt = auth.cnf?.jkt
-  if (found.scheme === 'DPoP') {
+  if (scheme === 'DPoP') {
     if (jkt === undefined || jkt !== proof?.jkt)
       throw new GuardError('ERR_DPOP_BINDING_INVALID', 'Token not bound to the DPoP key', { reason: 'jkt_mismatch' })
   } else if (jkt !== undefined) {
