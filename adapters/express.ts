@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express'
 import {
   isGuardError,
@@ -36,7 +37,7 @@ export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): RequestHandl
   return function jwtGuardMiddleware(req, res, next) {
     if (metadata && req.path === metadata.path && (req.method === 'GET' || req.method === 'HEAD')) return void res.json(metadata.document)
     req[GUARD_KEY] = guard
-    const request = new RequestView(req, protocolOf, req.headers, req.rawHeaders, req.method, req.originalUrl, req.cookies as Cookies)
+    const request = new RequestView(req, connectionOf, req.headers, req.rawHeaders, req.method, req.originalUrl, req.cookies as Cookies)
     authenticateThen(guard, request, (err, auth) => {
       if (err) return next(err)
       if (auth) req.auth = auth as AuthInfo
@@ -47,8 +48,8 @@ export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): RequestHandl
 
 type Cookies = Record<string, string | undefined> | undefined
 
-/** Express computes it per call (trust proxy): read only for DPoP. */
-const protocolOf = (req: Request): string => req.protocol
+/** The socket the request came on: read only for DPoP without `dpop.origin`. */
+const connectionOf = (req: Request): Socket => req.socket
 
 function middleware(check: AuthCheck): RequestHandler {
   return function jwtGuardCheck(req, _res, next) {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { FastifyPluginAsync, FastifyRequest, onRequestHookHandler, preHandlerAsyncHookHandler } from 'fastify'
 import {
   requireClaims as claimsCheck,
@@ -57,7 +58,7 @@ const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, option
   if (metadata) fastify.get(metadata.path, { config: { auth: false } }, async () => metadata.document)
   const authenticate: onRequestHookHandler = function jwtGuardAuthenticate(request, _reply, done) {
     request[GUARD_KEY] = guard
-    const view = new RequestView(request, protocolOf, request.headers, request.raw.rawHeaders, request.method, request.url)
+    const view = new RequestView(request, connectionOf, request.headers, request.raw.rawHeaders, request.method, request.url)
     authenticateThen(guard, view, (err, auth) => {
       if (err) return done(err as Error)
       if (auth) request.auth = auth as AuthInfo
@@ -72,8 +73,8 @@ const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, option
   })
 }
 
-/** Fastify computes it per call (behind proxies): read only for DPoP. */
-const protocolOf = (request: FastifyRequest): string => request.protocol
+/** The socket the request came on: read only for DPoP without `dpop.origin`. */
+const connectionOf = (request: FastifyRequest): Socket => request.raw.socket
 
 // What fastify-plugin would set: hooks apply to the whole app, not an encapsulated child.
 Object.assign(plugin, {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { Middleware, ParameterizedContext } from 'koa'
 import {
   requireClaims as claimsCheck,
@@ -42,7 +43,7 @@ export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): Middleware<A
     }
     ctx.state[GUARD_KEY] = guard
     // A refusal thrown synchronously (a cached answer) becomes a rejection in koa-compose, as from an async middleware.
-    const request = new RequestView(ctx, protocolOf, ctx.headers, ctx.req.rawHeaders, ctx.method, ctx.originalUrl)
+    const request = new RequestView(ctx, connectionOf, ctx.headers, ctx.req.rawHeaders, ctx.method, ctx.originalUrl)
     return authenticateThen(guard, request, (err, auth) => {
       if (err) throw err
       if (auth) ctx.state.auth = auth as AuthInfo<C>
@@ -51,8 +52,8 @@ export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): Middleware<A
   }
 }
 
-/** Koa computes it per call (behind proxies): read only for DPoP. */
-const protocolOf = (ctx: ParameterizedContext<unknown>): string => ctx.protocol
+/** The socket the request came on: read only for DPoP without `dpop.origin`. */
+const connectionOf = (ctx: ParameterizedContext<unknown>): Socket => ctx.req.socket
 
 function middleware(check: AuthCheck): Middleware {
   return async function jwtGuardCheck(ctx, next) {

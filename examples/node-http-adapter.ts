@@ -2,7 +2,7 @@
 // `from 'jwtguard/adapter'`). It does what the shipped Express, Koa and Fastify adapters do: read the
 // request, call the core, attach the result, pass errors on. No verification logic lives here.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { TLSSocket } from 'node:tls'
+import type { Socket } from 'node:net'
 import { requireScopes as scopesCheck, type GuardError } from '../src/index.js'
 import { authenticateThen, errorResponse, GUARD_KEY, RequestView, resolveGuard, runCheck, type GuardInput } from '../src/adapter.js'
 import type { AuthCheck, AuthInfo, Guard } from '../src/adapter.js'
@@ -15,8 +15,8 @@ export interface GuardedRequest extends IncomingMessage {
 
 type Handler = (req: GuardedRequest, res: ServerResponse) => void
 
-/** Protocol, read only when DPoP asks for it: `https` on a TLS socket. */
-const protocolOf = (req: IncomingMessage): string => ((req.socket as TLSSocket).encrypted ? 'https' : 'http')
+/** The connection (local address, port, TLS or not), read only when DPoP asks for it. */
+const connectionOf = (req: IncomingMessage): Socket => req.socket
 
 /** Answers a guard error as the HTTP layer shaped it: status, `WWW-Authenticate`, a small JSON body. */
 function fail(res: ServerResponse, err: unknown): void {
@@ -30,7 +30,7 @@ export function withGuard(input: GuardInput, handler: Handler): Handler {
   const guard = resolveGuard(input) as Guard<unknown>
   return (req, res) => {
     req[GUARD_KEY] = guard
-    const view = new RequestView(req, protocolOf, req.headers, req.rawHeaders, req.method ?? 'GET', req.url ?? '/')
+    const view = new RequestView(req, connectionOf, req.headers, req.rawHeaders, req.method ?? 'GET', req.url ?? '/')
     authenticateThen(guard, view, (err, auth) => {
       if (err) return fail(res, err)
       if (auth) req.auth = auth as AuthInfo

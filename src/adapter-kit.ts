@@ -1,5 +1,5 @@
 import { AUTHENTICATE_NOW, createGuard, type Guard } from './guard.js'
-import type { GuardRequest } from './intake/request.js'
+import type { GuardRequest, RequestConnection } from './intake/request.js'
 import { optionsFromEnv } from './env.js'
 import type { GuardOptions } from './options.js'
 import type { AuthInfo, DefaultClaims } from './types.js'
@@ -43,14 +43,14 @@ export function runCheck(check: AuthCheck, auth: AuthInfo<unknown> | undefined, 
 
 /**
  * What the guard reads of a framework's request, made per request from the
- * framework's own fields. `protocol` is read only for DPoP, and frameworks
- * compute it per call (proxy trust settings), so it is asked for then, of
- * `source`, through `protocolOf`: a function each adapter defines once.
+ * framework's own fields. The connection (local address, port, TLS) is read
+ * only for DPoP, so it is asked for then, of `source`, through `connectionOf`:
+ * a function each adapter defines once (it returns the request's socket).
  */
 export class RequestView<R> implements GuardRequest {
   constructor(
     private readonly source: R,
-    private readonly protocolOf: (source: R) => string,
+    private readonly connectionOf: (source: R) => RequestConnection,
     readonly headers: GuardRequest['headers'],
     readonly rawHeaders: string[],
     readonly method: string,
@@ -58,8 +58,8 @@ export class RequestView<R> implements GuardRequest {
     readonly cookies?: Record<string, string | undefined>,
   ) {}
 
-  get protocol(): string {
-    return this.protocolOf(this.source)
+  get connection(): RequestConnection {
+    return this.connectionOf(this.source)
   }
 }
 

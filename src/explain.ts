@@ -146,6 +146,8 @@ function stepOf(err: GuardError): ExplainStep['check'] {
     case 'ERR_JWT_CLAIM_INVALID':
       return claim === 'exp' ? 'expiry' : claim === 'nbf' ? 'not-before' : claim === 'iat' ? 'issued-at' : 'claims'
     case 'ERR_JWT_SCHEMA_INVALID':
+    case 'ERR_JWT_CNF_UNSUPPORTED':
+    case 'ERR_DPOP_BINDING_INVALID':
       return 'claims'
     default:
       return 'key' // no matching key, or the key source is unavailable

@@ -24,7 +24,8 @@ import { cacheSettings, tokenDigest, VerifiedCache } from './cache.js'
 import type { GuardOptions } from './options.js'
 import type { AuthInfo, DefaultClaims } from './types.js'
 import { verifySignature } from './verify/signature.js'
-import { checkBinding, checkProof, confirmationOf } from './dpop/binding.js'
+import { checkBinding, checkProof } from './dpop/binding.js'
+import { confirmationOf } from './claims/confirmation.js'
 import { dpopPolicy } from './dpop/policy.js'
 import { rememberProof, type DpopPolicy } from './dpop/proof.js'
 import { protectedResource, type ProtectedResource } from './http/metadata.js'
@@ -38,8 +39,12 @@ export const AUTHENTICATE_NOW: unique symbol = Symbol.for('jwtguard.authenticate
 
 /** A guard: everything built once from the options; `verify` and `authenticate` per request. */
 export interface Guard<C = DefaultClaims> {
-  /** Verifies a raw token. Resolves with `AuthInfo`; rejects with a `GuardError` (challenge headers set). */
-  verify(token: string): Promise<AuthInfo<C>>
+  /**
+   * Verifies a raw token. Resolves with `AuthInfo`; rejects with a `GuardError`
+   * (challenge headers set). A sender-constrained token (`cnf.jkt`) is refused,
+   * since no proof comes with it, unless `options.bindingCheckedElsewhere`.
+   */
+  verify(token: string, options?: VerifyOptions): Promise<AuthInfo<C>>
   /**
    * Finds the token on a framework-neutral request and verifies it. Resolves
    * `undefined` when there is no token and `authRequired` is `false`.
@@ -65,6 +70,18 @@ export interface Guard<C = DefaultClaims> {
   readonly protectedResource: ProtectedResource | undefined
   /** The options after defaults, for diagnostics. */
   readonly settings: Readonly<{ issuers: readonly string[]; algorithms: readonly string[]; realm: string }>
+}
+
+/** Options of `guard.verify`. */
+export interface VerifyOptions {
+  /**
+   * `true`: you check the token's binding yourself (a DPoP proof verified
+   * elsewhere, against `auth.cnf.jkt`), so a sender-constrained token is
+   * returned rather than refused. A `cnf` the guard cannot read is refused
+   * either way. Default `false`: `verify` has no proof, so a DPoP-bound token
+   * gets 401 `ERR_DPOP_BINDING_INVALID`.
+   */
+  bindingCheckedElsewhere?: boolean
 }
 
 interface Built<C> {
@@ -148,10 +165,12 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     throw error
   }
 
-  const verify = async (token: string): Promise<AuthInfo<C>> => {
+  const verify = async (token: string, verifyOptions?: VerifyOptions): Promise<AuthInfo<C>> => {
     try {
       const known = verifiedAuth(b, token)
       const auth = known instanceof Promise ? await known : known
+      // No proof comes with a bare token: it is a bearer use, unless the caller checks the binding.
+      if (verifyOptions?.bindingCheckedElsewhere !== true) checkBinding(undefined, undefined, auth)
       if (b.revocable) await checkRevocation(b, auth)
       return auth
     } catch (err) {
@@ -169,7 +188,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
   /** A verified token for a request without DPoP: refused if it is DPoP-bound. */
   const unbound = (found: ExtractedToken, auth: AuthInfo<C>): AuthInfo<C> => {
     try {
-      checkBinding(found, undefined, auth)
+      checkBinding(found.scheme, undefined, auth)
     } catch (err) {
       refuse(found, err)
     }
@@ -209,7 +228,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
       if (dpop) checkTokenSyntax(found)
       const proof = dpop ? await checkProof(dpop, request, found) : undefined
       const auth = await verifiedAuth(b, found.token)
-      checkBinding(found, proof, auth)
+      checkBinding(found.scheme, proof, auth)
       if (dpop && proof) await rememberProof(dpop, proof, b.emit)
       if (b.revocable) await checkRevocation(b, auth)
       return auth

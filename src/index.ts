@@ -1,4 +1,4 @@
-export { createGuard, type Guard } from './guard.js'
+export { createGuard, type Guard, type VerifyOptions } from './guard.js'
 export { GuardError, isGuardError, ERROR_CODES, type GuardErrorCode, type GuardErrorContext, type ChallengeError } from './errors.js'
 export {
   requireScopes,

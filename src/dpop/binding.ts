@@ -1,28 +1,14 @@
 import { GuardError } from '../errors.js'
-import { headerCount, type ExtractedToken, type GuardRequest } from '../intake/request.js'
+import { checkHost, headerCount, originFormTarget, type ExtractedToken, type GuardRequest } from '../intake/request.js'
+import { listenerOrigins } from './listener.js'
 import type { AuthInfo } from '../types.js'
 import { invalidProof, verifyProof, type CheckedProof, type DpopPolicy } from './proof.js'
-
-/** The `cnf` of raw claims as AuthInfo carries it (kept apart from `payload`, which a schema may reshape). */
-export function confirmationOf(payload: Record<string, unknown>): { jkt?: string } | undefined {
-  const cnf = Object.hasOwn(payload, 'cnf') ? payload.cnf : undefined
-  if (typeof cnf !== 'object' || cnf === null) return undefined
-  const jkt = (cnf as { jkt?: unknown }).jkt
-  return typeof jkt === 'string' ? { jkt } : {}
-}
 
 function singleProof(request: GuardRequest): string {
   const value = request.headers.dpop
   if (Array.isArray(value) || headerCount(request, 'dpop') > 1) throw invalidProof('multiple_proofs')
   if (typeof value !== 'string' || value === '') throw invalidProof('missing', 'DPoP proof required')
   return value
-}
-
-/** The URL the client addressed: the configured external origin (behind a proxy), or the request's own. */
-function requestUrl(policy: DpopPolicy, request: GuardRequest): string {
-  const host = request.headers.host
-  const origin = policy.origin ?? `${request.protocol ?? 'http'}://${typeof host === 'string' ? host : 'localhost'}`
-  return `${origin}${request.url ?? '/'}`
 }
 
 /** Before the token is verified: a DPoP request's proof must hold; a Bearer one must be allowed at all. */
@@ -36,21 +22,27 @@ export async function checkProof(
     if (policy.required) throw new GuardError('ERR_DPOP_BINDING_INVALID', 'DPoP-bound token required', { reason: 'bearer_refused' })
     return undefined
   }
+  checkHost(request)
+  const target = originFormTarget(request)
   return verifyProof(policy, {
     proof: singleProof(request),
     method: request.method ?? 'GET',
-    url: requestUrl(policy, request),
+    // `htu` names `dpop.origin`, or else the address this connection reached: never what a header says.
+    origins: policy.origins ?? listenerOrigins(request.connection),
+    listener: policy.origins === undefined,
+    target,
     accessToken: found.token,
   })
 }
 
 /**
  * After the token is verified: RFC 9449 §7.1. A token bound to a key (`cnf.jkt`)
- * is accepted only with a proof by that key, never as a bearer token.
+ * is accepted only with a proof by that key, never as a bearer token (a
+ * `scheme` other than `DPoP`: `Bearer`, a cookie, or `guard.verify`).
  */
-export function checkBinding(found: ExtractedToken, proof: CheckedProof | undefined, auth: AuthInfo<unknown>): void {
+export function checkBinding(scheme: ExtractedToken['scheme'], proof: CheckedProof | undefined, auth: AuthInfo<unknown>): void {
   const jkt = auth.cnf?.jkt
-  if (found.scheme === 'DPoP') {
+  if (scheme === 'DPoP') {
     if (jkt === undefined || jkt !== proof?.jkt)
       throw new GuardError('ERR_DPOP_BINDING_INVALID', 'Token not bound to the DPoP key', { reason: 'jkt_mismatch' })
   } else if (jkt !== undefined) {

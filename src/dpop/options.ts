@@ -17,9 +17,12 @@ export interface DpopOptions {
   /** Where proof `jti`s are remembered. Default: an in-memory store; `redisDpopReplayStore` for a fleet. */
   replayStore?: DpopReplayStore
   /**
-   * The external origin the proof's `htu` must name, e.g. `'https://api.example.com'`,
-   * when the API runs behind a proxy that changes scheme or host. Default: the
-   * request's own protocol and `Host`.
+   * The origin(s) clients address this API by, e.g. `'https://api.example.com'`
+   * (or a list of them): the proof's `htu` must name one of them. Set it in
+   * production. Without it, `htu` must name the address the server listens on
+   * (the connection's local address and port, `https` on TLS; on a loopback
+   * listener also `localhost`, `127.0.0.1` and `[::1]`), which suits local
+   * development only. `Host` and `X-Forwarded-*` are never trusted for this.
    */
-  origin?: string
+  origin?: string | readonly string[]
 }

@@ -30,20 +30,34 @@ export function dpopPolicy(options: DpopOptions | true): DpopPolicy {
   }
   if (o.replayStore !== undefined && typeof o.replayStore?.remember !== 'function')
     fail('replayStore', 'must have a remember(jti, ttl) method')
-  let origin: string | undefined
-  if (o.origin !== undefined) {
-    try {
-      origin = new URL(o.origin).origin
-    } catch {
-      fail('origin', "must be an origin such as 'https://api.example.com'")
-    }
-  }
+  const origins = o.origin === undefined ? undefined : originsOf(o.origin)
   return {
     required: o.required ?? false,
     algorithms: new Set(algorithms),
     proofMaxAge,
     nonce,
     replay: o.replayStore ?? memoryDpopReplayStore(),
-    origin,
+    origins,
   }
+}
+
+/** `dpop.origin`: one origin or a non-empty list, each `http(s)://host[:port]` with no path, query or credentials. */
+function originsOf(value: unknown): ReadonlySet<string> {
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0)
+    return fail('origin', "must be an origin such as 'https://api.example.com', or a list of them")
+  const origins = new Set<string>()
+  for (const entry of list) {
+    let url: URL | undefined
+    try {
+      url = typeof entry === 'string' ? new URL(entry) : undefined
+    } catch {
+      url = undefined
+    }
+    const bare = url && (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password
+    if (!url || !bare || url.pathname !== '/' || url.search !== '' || url.hash !== '' || /[?#]$/.test(entry as string))
+      fail('origin', `must hold origins such as 'https://api.example.com' (scheme and host only), not ${JSON.stringify(String(entry))}`)
+    else origins.add(url.origin)
+  }
+  return origins
 }

@@ -15,15 +15,20 @@ export interface DpopPolicy {
   proofMaxAge: number
   nonce: NonceIssuer | undefined
   replay: DpopReplayStore
-  origin: string | undefined
+  /** `dpop.origin`, normalised; `undefined`: the listening address stands in (local development). */
+  origins: ReadonlySet<string> | undefined
 }
 
 /** What the proof is checked against: the request as received and the access token it accompanies. */
 export interface ProofRequest {
   proof: string
   method: string
-  /** Absolute URL of the request, as the client addressed it. */
-  url: string
+  /** The origins `htu` may name: `dpop.origin`, or the address the server listens on; never from the request's headers. */
+  origins: ReadonlySet<string>
+  /** `true` when `origins` is the listening address because `dpop.origin` is not set: a refusal then says so. */
+  listener: boolean
+  /** The request's origin-form target (`/orders?x=1`): only its path is compared. */
+  target: string
   accessToken: string
 }
 
@@ -50,14 +55,24 @@ const MESSAGES: Record<string, string> = {
 export const invalidProof = (reason: string, message = MESSAGES[reason] ?? 'Invalid DPoP proof'): GuardError =>
   new GuardError('ERR_DPOP_PROOF_INVALID', message, { reason })
 
-/** RFC 9449 §4.3: `htu` without query and fragment, scheme and host normalised. */
-export function normalizeHtu(value: string): string | undefined {
+/**
+ * RFC 9449 §4.3: `htu`, without query and fragment and after RFC 3986
+ * normalisation, names one of `origins` and the request's path; what differs
+ * if not. The path is parsed behind a fixed origin, so nothing in it can stand
+ * for an authority.
+ */
+function htuMismatch(htu: unknown, request: ProofRequest): 'origin' | 'path' | undefined {
+  if (typeof htu !== 'string') return 'path'
+  let claimed: URL
+  let path: string
   try {
-    const url = new URL(value)
-    return `${url.protocol}//${url.host}${url.pathname}`
+    claimed = new URL(htu)
+    path = new URL(`http://localhost${request.target}`).pathname
   } catch {
-    return undefined
+    return 'path'
   }
+  if (claimed.username !== '' || claimed.password !== '' || !request.origins.has(claimed.origin)) return 'origin'
+  return claimed.pathname === path ? undefined : 'path'
 }
 
 /** A proof that passed every check but the replay one: its key's thumbprint, and the key to remember it by. */
@@ -108,8 +123,10 @@ export async function verifyProof(policy: DpopPolicy, request: ProofRequest): Pr
 
   if (typeof claims.jti !== 'string' || claims.jti === '' || claims.jti.length > 256) throw invalidProof('jti')
   if (claims.htm !== request.method) throw invalidProof('htm')
-  const htu = typeof claims.htu === 'string' ? normalizeHtu(claims.htu) : undefined
-  if (htu === undefined || htu !== normalizeHtu(request.url)) throw invalidProof('htu')
+  const mismatch = htuMismatch(claims.htu, request)
+  // Without `dpop.origin`, an origin other than the listening address is what a proxy or a DNS name gives: say what to set.
+  if (mismatch === 'origin' && request.listener) throw invalidProof('htu', 'DPoP proof htu is not the listening address; set dpop.origin')
+  if (mismatch) throw invalidProof('htu')
   const now = Math.floor(Date.now() / 1000)
   if (typeof claims.iat !== 'number' || !Number.isFinite(claims.iat) || Math.abs(now - claims.iat) > policy.proofMaxAge) {
     throw invalidProof('iat')

@@ -10,10 +10,22 @@ export interface GuardRequest {
   /** Parsed query, when the framework has it; otherwise `url` is parsed. */
   query?: Record<string, unknown> | undefined
   method?: string | undefined
-  /** Path and query as received (`/orders?x=1`). */
+  /** The request-target as received: origin-form, path and query (`/orders?x=1`). */
   url?: string | undefined
-  /** `http` or `https`, as the framework sees it (behind proxies, per its trust settings). Used for DPoP `htu`. */
-  protocol?: string | undefined
+  /**
+   * The connection the request came on, as the server's socket reports it (a
+   * `net.Socket` or `tls.TLSSocket` fits): read only for DPoP without
+   * `dpop.origin`, whose `htu` must then name the address the server listens on.
+   */
+  connection?: RequestConnection | undefined
+}
+
+/** What the server itself knows of a connection: nothing in it comes from the client. */
+export interface RequestConnection {
+  readonly localAddress?: string | undefined
+  readonly localPort?: number | undefined
+  /** `true` on a TLS connection. */
+  readonly encrypted?: boolean | undefined
 }
 
 /** Where a token is taken from. */
@@ -36,6 +48,11 @@ export interface ExtractedToken {
 const AUTHORIZATION = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?: +(.*))?$/
 const B64TOKEN = /^[A-Za-z0-9._~+/-]+=*$/
 
+// RFC 9110 §7.2 / RFC 3986 §3.2.2: host (reg-name, IPv4address or IP-literal) and an optional port; nothing else.
+const HOST = /^(?:(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/
+// RFC 9112 §3.2.1 origin-form: an absolute path (and query) in visible ASCII; not `*`, not absolute-form.
+const ORIGIN_FORM = /^\/[\x21-\x7e]*$/
+
 function invalidRequest(reason: string, description: string): GuardError {
   return new GuardError('ERR_REQUEST_INVALID', description, { reason })
 }
@@ -51,6 +68,29 @@ export function headerCount(request: GuardRequest, name: string): number {
   let count = 0
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) count++
   return count
+}
+
+/**
+ * RFC 9112 §3.2: at most one `Host`, and a valid `host[:port]` (no path, query,
+ * userinfo or whitespace). A 400 otherwise, before anything compares a URL.
+ * An absent `Host` is left to the server (HTTP/1.0, HTTP/2's `:authority`).
+ */
+export function checkHost(request: GuardRequest): void {
+  const host = request.headers.host
+  if (host === undefined) return
+  if (Array.isArray(host) || headerCount(request, 'host') > 1) throw invalidRequest('multiple_host', 'Multiple Host headers')
+  if (typeof host !== 'string' || !HOST.test(host)) throw invalidRequest('host_syntax', 'Malformed Host header')
+}
+
+/**
+ * The request's path and query, which must be origin-form (`/orders?x=1`):
+ * an absolute-form target (`http://other/x`) or `*` names no path of this
+ * server, so it is a 400 rather than something to build a URL from.
+ */
+export function originFormTarget(request: GuardRequest): string {
+  const url = request.url ?? '/'
+  if (!ORIGIN_FORM.test(url)) throw invalidRequest('request_target', 'Request target must be a path')
+  return url
 }
 
 function fromAuthorization(request: GuardRequest, schemes: ReadonlySet<string>): ExtractedToken | undefined {

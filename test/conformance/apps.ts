@@ -38,6 +38,8 @@ export interface AppSpec {
   /** A guard made by `createGuard`, shared across apps (`jwtGuard(guard)`, Fastify `{ guard }`); wins over `guard`. */
   shared?: Guard
   routes: Route[]
+  /** Trust `X-Forwarded-*` (Express `trust proxy`, Koa `app.proxy`, Fastify `trustProxy`). Default off. */
+  trustProxy?: boolean
 }
 
 export type AppName = 'main' | 'discovery' | 'hmac' | 'optional' | 'unavailable'
@@ -123,6 +125,7 @@ function expressFramework(name: string, express: typeof Express): Framework {
     start(spec, port) {
       const app = express()
       app.set('env', 'test') // finalhandler logs every error to stderr unless env is 'test'
+      if (spec.trustProxy) app.set('trust proxy', true)
       app.get(PUBLIC.path, (_req, res) => {
         res.json(PUBLIC.reply(undefined))
       })
@@ -146,6 +149,7 @@ function koaFramework(name: string, KoaApp: typeof Koa): Framework {
     start(spec, port) {
       const app = new KoaApp()
       app.silent = true // ctx.onerror would log non-exposed errors to stderr
+      app.proxy = spec.trustProxy === true
       const open = new Router()
       open.get(PUBLIC.path, (ctx) => {
         ctx.body = PUBLIC.reply(undefined)
@@ -182,12 +186,12 @@ interface FastifyApp {
   close(): PromiseLike<unknown>
 }
 
-function fastifyFramework(name: string, create: () => unknown): Framework {
+function fastifyFramework(name: string, create: (options: { trustProxy: boolean }) => unknown): Framework {
   return {
     name,
     family: 'fastify',
     async start(spec, port = 0) {
-      const app = create() as FastifyApp
+      const app = create({ trustProxy: spec.trustProxy === true }) as FastifyApp
       await app.register(fastifyAdapter.jwtGuard, spec.shared ? { guard: spec.shared } : (spec.guard ?? {}))
       app.get(PUBLIC.path, { config: { auth: false } }, async () => PUBLIC.reply(undefined))
       for (const route of spec.routes) {
@@ -210,6 +214,6 @@ export const FRAMEWORKS: Framework[] = [
   expressFramework('express5', require('express5') as typeof Express),
   koaFramework('koa2', require('koa2') as typeof Koa),
   koaFramework('koa3', require('koa3') as typeof Koa),
-  fastifyFramework('fastify4', () => fastify4()),
-  fastifyFramework('fastify5', () => fastify5()),
+  fastifyFramework('fastify4', (options) => fastify4(options)),
+  fastifyFramework('fastify5', (options) => fastify5(options)),
 ]

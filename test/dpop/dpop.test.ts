@@ -5,9 +5,11 @@ import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
 import { ALGS, clientKey, now, PROOF_ALGORITHMS, signProof, unsecuredProof, type ClientKey, type ProofOptions } from './fixtures.js'
 import { rejection } from '../helpers/shared.js'
 
-// The API as its clients address it: the proofs' htu is built from these, as the request's Host and protocol.
+// The API as its clients address it (`dpop.origin`): the proofs' htu is built from these.
 const HOST = 'api.example.test'
 const HTU = `https://${HOST}/orders`
+/** DPoP settings of every guard here: the origin is configured, as in production (the Host header is not trusted for it). */
+const DPOP = { algorithms: ['ES256', 'EdDSA', 'PS256'], origin: `https://${HOST}` }
 
 let issuer: TestIssuer
 let key: ClientKey
@@ -20,7 +22,7 @@ beforeAll(async () => {
 afterAll(() => issuer?.close())
 
 function guardWith(extra: Partial<GuardOptions> = {}) {
-  return createGuard({ ...issuer.guardOptions(), jwksUri: issuer.jwksUri, dpop: { algorithms: ['ES256', 'EdDSA', 'PS256'] }, ...extra })
+  return createGuard({ ...issuer.guardOptions(), jwksUri: issuer.jwksUri, dpop: DPOP, ...extra })
 }
 
 /** A token bound to `to` (RFC 9449 §6: `cnf.jkt`), signed by the issuer. */
@@ -41,7 +43,7 @@ function request({ token, scheme = 'DPoP', proof, method = 'GET', url = '/orders
   const headers: GuardRequest['headers'] = { host: HOST }
   if (token !== undefined) headers.authorization = `${scheme} ${token}`
   if (proof !== undefined) headers.dpop = proof
-  return { headers, method, url, protocol: 'https', ...(rawHeaders && { rawHeaders }) }
+  return { headers, method, url, ...(rawHeaders && { rawHeaders }) }
 }
 
 interface Refusal {
@@ -285,7 +287,7 @@ describe('binding between token and proof (RFC 9449 §6, §7.1, §7.2)', () => {
 
   it('dpop.required refuses a Bearer token', async () => {
     const token = await issuer.sign({}, { alg: 'ES256' })
-    const guard = guardWith({ dpop: { required: true, algorithms: ['ES256', 'EdDSA', 'PS256'] } })
+    const guard = guardWith({ dpop: { ...DPOP, required: true } })
     await expectRefused(guard.authenticate(request({ token, scheme: 'Bearer' })), {
       code: 'ERR_DPOP_BINDING_INVALID',
       message: 'DPoP-bound token required',
@@ -296,11 +298,7 @@ describe('binding between token and proof (RFC 9449 §6, §7.1, §7.2)', () => {
 
   it.each<[string, Partial<GuardOptions>, string]>([
     ['accepts both schemes: a Bearer and a DPoP challenge', {}, `Bearer realm="api", DPoP ${ALGS}`],
-    [
-      'requires DPoP: only the DPoP challenge',
-      { dpop: { required: true, algorithms: ['ES256', 'EdDSA', 'PS256'] } },
-      `DPoP realm="api", ${ALGS}`,
-    ],
+    ['requires DPoP: only the DPoP challenge', { dpop: { ...DPOP, required: true } }, `DPoP realm="api", ${ALGS}`],
     [
       'uses the default algorithms',
       { dpop: true },
@@ -354,8 +352,7 @@ describe('server nonces (RFC 9449 §8, §9)', () => {
     reason,
     challenge: `DPoP realm="api", error="use_dpop_nonce", error_description="DPoP nonce required", ${ALGS}`,
   })
-  const nonceGuard = (nonce: { secret?: Uint8Array; lifetime?: number } | true = true) =>
-    guardWith({ dpop: { algorithms: ['ES256', 'EdDSA', 'PS256'], nonce } })
+  const nonceGuard = (nonce: { secret?: Uint8Array; lifetime?: number } | true = true) => guardWith({ dpop: { ...DPOP, nonce } })
 
   /** Sends a proof with `nonce` and returns the DPoP-Nonce of the use_dpop_nonce answer. */
   async function challenged(guard: ReturnType<typeof guardWith>, token: string, nonce: string | undefined, reason: string) {

@@ -47,15 +47,26 @@ function dechunk(body: Buffer): Buffer {
   return Buffer.concat(parts)
 }
 
+/** What `getRaw` sends instead of the URL's own request-target and `Host` line. */
+export interface RawOptions {
+  /** The request-target as sent: `*`, an absolute-form URL … Default: the URL's path. */
+  target?: string
+  /** The `Host` header lines as sent (none, two, malformed …). Default: one, the URL's host. */
+  hostLines?: string[]
+}
+
 /**
  * A GET over a bare socket, for what fetch and node:http cannot send (a header
- * line twice). HTTP/1.1 with `Connection: close`: the response ends with the socket.
+ * line twice, a malformed `Host`, an absolute-form target). HTTP/1.1 with
+ * `Connection: close`: the response ends with the socket.
  */
-export async function getRaw(url: string, headerLines: string[]): Promise<Reply> {
+export async function getRaw(url: string, headerLines: string[], options: RawOptions = {}): Promise<Reply> {
   const { hostname, port, pathname } = new URL(url)
   const socket = connect(Number(port), hostname)
   socket.setTimeout(10_000, () => socket.destroy(new Error('no response within 10 s')))
-  socket.end([`GET ${pathname} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Connection: close', ...headerLines, '', ''].join('\r\n'))
+  const head = [`GET ${options.target ?? pathname} HTTP/1.1`, ...(options.hostLines ?? [`Host: ${hostname}:${port}`])]
+  // `write`, not `end`: a half-closed socket makes Node drop a response that is still being computed.
+  socket.write([...head, 'Connection: close', ...headerLines, '', ''].join('\r\n'))
   const chunks: Buffer[] = []
   for await (const chunk of socket) chunks.push(chunk as Buffer)
   const raw = Buffer.concat(chunks)

@@ -1,0 +1,55 @@
+import { GuardError } from '../errors.js'
+
+/** A token's `cnf` (RFC 7800) as `AuthInfo` carries it: the confirmation method the guard checks. */
+export interface Confirmation {
+  /** RFC 9449 §6.1: SHA-256 thumbprint of the DPoP key the token is bound to. */
+  jkt?: string
+}
+
+// An RFC 7638 SHA-256 thumbprint in base64url: 43 characters, the last carrying 4 bits (no stray ones).
+const SHA256_THUMBPRINT = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
+
+/**
+ * The confirmation methods this guard can check, with the syntax of their
+ * value. Certificate-bound tokens (RFC 8705 `x5t#S256`) join here once the
+ * guard can check a client certificate; until then they are refused.
+ */
+const CHECKABLE: Readonly<Record<string, (value: unknown) => boolean>> = {
+  jkt: (value) => typeof value === 'string' && SHA256_THUMBPRINT.test(value),
+}
+
+// Members named in context for logs; any other name is the token's choice and is not repeated.
+const KNOWN_MEMBERS = new Set(['jkt', 'x5t#S256', 'jwk', 'jwe', 'jku', 'kid', 'osc'])
+
+/**
+ * The one place a confirmation the guard cannot check is refused: a token bound
+ * to something unchecked would otherwise pass as a bearer token.
+ */
+function unusable(reason: 'cnf_unsupported' | 'cnf_invalid', member?: string): GuardError {
+  const message = reason === 'cnf_unsupported' ? 'Token confirmation method not supported' : 'Token confirmation invalid'
+  return new GuardError('ERR_JWT_CNF_UNSUPPORTED', message, {
+    claim: 'cnf',
+    reason,
+    ...(member !== undefined && { member: KNOWN_MEMBERS.has(member) ? member : 'unknown' }),
+  })
+}
+
+/**
+ * The `cnf` of the signed claims (kept apart from `payload`, which a schema may
+ * reshape): `undefined` when there is none; throws `ERR_JWT_CNF_UNSUPPORTED`
+ * for one that is not an object holding exactly one checkable, well-formed method.
+ */
+export function confirmationOf(payload: Record<string, unknown>): Confirmation | undefined {
+  if (!Object.hasOwn(payload, 'cnf')) return undefined
+  const cnf = payload.cnf
+  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) throw unusable('cnf_invalid')
+  const members = Object.keys(cnf)
+  // RFC 7800 §3.1: `cnf` represents one proof-of-possession key.
+  if (members.length !== 1) throw unusable(members.length === 0 ? 'cnf_invalid' : 'cnf_unsupported')
+  const member = members[0]!
+  const valid = Object.hasOwn(CHECKABLE, member) ? CHECKABLE[member]! : undefined
+  if (!valid) throw unusable('cnf_unsupported', member)
+  const value = (cnf as Record<string, unknown>)[member]
+  if (!valid(value)) throw unusable('cnf_invalid', member)
+  return { [member]: value } as Confirmation
+}
