@@ -10,7 +10,7 @@ export interface RevocationContext {
 
 /** A revocation store: all a custom store needs is `isRevoked`. */
 export interface RevocationStore {
-  /** Any truthy answer revokes. */
+  /** Any truthy answer revokes. Read the token's claims from `auth.claims` (as signed), not `auth.payload` (the schema's output). */
   isRevoked(auth: AuthInfo<unknown>, context?: RevocationContext): Promise<unknown>
   /** Seconds an entry outlives the token's `exp`; the guard refuses a `clockTolerance` longer than this. */
   readonly leeway?: number
@@ -39,8 +39,9 @@ export interface RevocationKeys {
   iat: number | undefined
 }
 
+/** Read from `auth.claims`, the claims as signed: a `claimsSchema` that strips or renames them changes nothing here. */
 export function revocationKeys(auth: AuthInfo<unknown>, missingJti: 'refuse' | 'allow'): RevocationKeys {
-  const payload = auth.payload as Record<string, unknown>
+  const payload = auth.claims
   const jti = typeof payload.jti === 'string' && payload.jti !== '' ? payload.jti : undefined
   if (jti === undefined && missingJti === 'refuse') {
     throw new GuardError('ERR_JWT_JTI_MISSING', 'Token has no "jti"', { claim: 'jti', reason: 'missing' })

@@ -38,6 +38,7 @@ const authOf = (payload: Record<string, unknown>): AuthInfo<unknown> => ({
   token: 'unused',
   header: { alg: 'RS256' },
   payload,
+  claims: payload,
   scopes: [],
   roles: [],
   encrypted: false,
