@@ -28,6 +28,7 @@ import { checkBinding, checkProof, confirmationOf } from './dpop/binding.js'
 import { dpopPolicy } from './dpop/policy.js'
 import { rememberProof, type DpopPolicy } from './dpop/proof.js'
 import { protectedResource, type ProtectedResource } from './http/metadata.js'
+import type { RevocationContext } from './revocation/store.js'
 
 /**
  * For adapters: `authenticate` that answers synchronously when it can (a cached
@@ -87,6 +88,8 @@ interface Built<C> {
   dpop: DpopPolicy | undefined
   /** Whether any revocation check is configured (skipped entirely otherwise). */
   revocable: boolean
+  /** What a revocation store is told besides the token, built once. */
+  revocationContext: RevocationContext
   options: GuardOptions<C>
 }
 
@@ -132,6 +135,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     inflight: new Map(),
     dpop,
     revocable: options.isRevoked !== undefined || options.revocation !== undefined,
+    revocationContext: { emit, jtiClaim: resolved.jtiClaim },
     options,
   }
   const issuerPolicies = [...resolved.policy.issuers.values()]
@@ -433,7 +437,7 @@ async function checkRevocation<C>(b: Built<C>, auth: AuthInfo<C>): Promise<void>
     revoked =
       // Any truthy answer revokes, as in express-jwt: a ported hook returning a row or 1 must not let tokens through.
       (isRevoked !== undefined && Boolean(await isRevoked(auth))) ||
-      (revocation !== undefined && Boolean(await revocation.isRevoked(auth as AuthInfo<unknown>, { emit: b.emit })))
+      (revocation !== undefined && Boolean(await revocation.isRevoked(auth as AuthInfo<unknown>, b.revocationContext)))
   } catch (err) {
     if (err instanceof GuardError) throw err
     b.emit?.({ type: 'revocation_unavailable', reason: 'check_threw', failOpen: false })

@@ -109,6 +109,12 @@ export interface GuardOptions<C = DefaultClaims> {
   isRevoked?: (auth: AuthInfo<C>) => unknown
   /** A revocation store (`memoryRevocationStore()`, `redisRevocationStore()` or any `{ isRevoked(auth) }`), asked on every request. */
   revocation?: RevocationStore
+  /**
+   * The claim that carries the token id the revocation stores look up (`revoke(id, …)`) and that
+   * their `missingJti` policy asks for. Default `'jti'`; Microsoft Entra ID tokens carry `uti`
+   * (`presets.entra()` sets it). Stores get it as `context.jtiClaim`.
+   */
+  jtiClaim?: string
   /** Claim path(s) or a function granting scopes. Default `['scope', 'scp']`. */
   scopeClaim?: ClaimReader
   /** Claim path(s) or a function granting roles. Default `'roles'`. */

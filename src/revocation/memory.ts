@@ -5,6 +5,7 @@ import {
   checkStoreOptions,
   revocationKeys,
   revokedBySubject,
+  type RevocationContext,
   type RevocationStore,
   type RevocationStoreOptions,
 } from './store.js'
@@ -17,7 +18,7 @@ export interface MemoryRevocationStoreOptions extends RevocationStoreOptions {
 export interface MemoryRevocationStore extends RevocationStore {
   /** Seconds a `jti` entry outlives `expiresAt`. */
   readonly leeway: number
-  /** Refuses the token with this `jti` until `expiresAt` (epoch seconds, its `exp`) plus `leeway`. */
+  /** Refuses the token with this id (its `jti`, or the guard's `jtiClaim`) until `expiresAt` (epoch seconds, its `exp`) plus `leeway`. */
   revoke(jti: string, expiresAt: number): Promise<void>
   /** Refuses every token of `sub` issued before `at` (epoch seconds); a later cut-off wins. */
   revokeSubject(sub: string, at: number): Promise<void>
@@ -44,8 +45,8 @@ export function memoryRevocationStore(options: MemoryRevocationStoreOptions = {}
       checkRevokeArgs(sub, at, 'revokeSubject(sub, at)')
       subjects.set(sub, Math.max(at, subjects.get(sub) ?? Number.NEGATIVE_INFINITY))
     },
-    async isRevoked(auth: AuthInfo<unknown>) {
-      const keys = revocationKeys(auth, missingJti)
+    async isRevoked(auth: AuthInfo<unknown>, context?: RevocationContext) {
+      const keys = revocationKeys(auth, missingJti, context?.jtiClaim)
       if (keys.jti !== undefined && jtis.has(keys.jti)) return true
       return keys.sub !== undefined && revokedBySubject(subjects.get(keys.sub), keys.iat)
     },
