@@ -19,7 +19,8 @@ type Entry<C> = Omit<AuthInfo<C>, 'token'> & { validUntil: number }
 /** Digest of the token: the cache never holds tokens themselves. Intake has made the token canonical. */
 export const tokenDigest = (token: string): string => hash('sha256', token, 'base64url')
 
-function deepFreeze<T>(value: T): T {
+/** Freezes plain objects and arrays all the way down (other objects, such as a `KeyObject`, are left as they are). */
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     const proto = Object.getPrototypeOf(value)
     if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return value
@@ -54,6 +55,7 @@ export class VerifiedCache<C> {
       token,
       header: entry.header,
       payload: entry.payload,
+      claims: entry.claims,
       scopes: entry.scopes,
       roles: entry.roles,
       encrypted: entry.encrypted,
@@ -66,11 +68,12 @@ export class VerifiedCache<C> {
   set(digest: string, auth: AuthInfo<C>, validUntil: number): void {
     const until = Math.min(validUntil, Date.now() + this.ttlMs)
     if (until <= Date.now()) return
-    const { header, payload, scopes, roles, encrypted, cnf } = auth
+    const { header, payload, claims, scopes, roles, encrypted, cnf } = auth
     this.lru.set(digest, {
       ...(cnf ? { cnf: deepFreeze(cnf) } : {}),
       header: deepFreeze(header),
       payload: deepFreeze(payload),
+      claims,
       scopes: deepFreeze(scopes),
       roles: deepFreeze(roles),
       encrypted,

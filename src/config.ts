@@ -70,6 +70,8 @@ export interface ResolvedOptions {
   sources: TokenSource[]
   realm: string
   maxTokenLength: number
+  /** The claim carrying the token id for revocation. */
+  jtiClaim: string
   /** Checks algorithms against the key source and fills each issuer's set; returns the union. */
   finish(keys: KeyResolver): JwsAlgorithm[]
 }
@@ -153,6 +155,8 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
   if (options.audienceClaim !== undefined && (typeof options.audienceClaim !== 'string' || options.audienceClaim === '')) {
     fail('audienceClaim', 'must be a claim name')
   }
+  const jtiClaim = options.jtiClaim === undefined ? 'jti' : options.jtiClaim
+  if (typeof jtiClaim !== 'string' || jtiClaim === '') fail('jtiClaim', 'must be a non-empty claim name')
   const realm = options.realm ?? 'api'
   if (typeof realm !== 'string' || realm === '') fail('realm', 'must be a non-empty string')
   const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
@@ -171,6 +175,7 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
     sources: tokenSources(options.tokenFrom),
     realm,
     maxTokenLength,
+    jtiClaim,
     finish(keys: KeyResolver) {
       const all = new Set<JwsAlgorithm>()
       entries.forEach((e, i) => {

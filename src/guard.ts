@@ -20,7 +20,7 @@ import { checkReplicatedClaims, decryptToken, type DecryptionPolicy } from './jw
 import { decryptionPolicy } from './jwe/policy.js'
 import { createKeyResolver, type KeyResolver, type VerifyKey } from './keys/sources.js'
 import { resolveOptions } from './config.js'
-import { cacheSettings, tokenDigest, VerifiedCache } from './cache.js'
+import { cacheSettings, deepFreeze, tokenDigest, VerifiedCache } from './cache.js'
 import type { GuardOptions } from './options.js'
 import type { AuthInfo, DefaultClaims } from './types.js'
 import { verifySignature } from './verify/signature.js'
@@ -29,6 +29,7 @@ import { confirmationOf } from './claims/confirmation.js'
 import { dpopPolicy } from './dpop/policy.js'
 import { rememberProof, type DpopPolicy } from './dpop/proof.js'
 import { protectedResource, type ProtectedResource } from './http/metadata.js'
+import type { RevocationContext } from './revocation/store.js'
 
 /**
  * For adapters: `authenticate` that answers synchronously when it can (a cached
@@ -104,6 +105,8 @@ interface Built<C> {
   dpop: DpopPolicy | undefined
   /** Whether any revocation check is configured (skipped entirely otherwise). */
   revocable: boolean
+  /** What a revocation store is told besides the token, built once. */
+  revocationContext: RevocationContext
   options: GuardOptions<C>
 }
 
@@ -149,6 +152,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     inflight: new Map(),
     dpop,
     revocable: options.isRevoked !== undefined || options.revocation !== undefined,
+    revocationContext: { emit, jtiClaim: resolved.jtiClaim },
     options,
   }
   const issuerPolicies = [...resolved.policy.issuers.values()]
@@ -418,15 +422,21 @@ function verifyJws<C, T>(b: Built<C>, parsed: ParsedToken, then: (result: JwsRes
   return Array.isArray(resolved) ? signed(resolved) : resolved.then(signed)
 }
 
+/**
+ * The signed claims are frozen before the schema sees them: what it returns
+ * becomes `payload`, and it cannot change the `claims` every decision reads.
+ */
 function finish<C>(b: Built<C>, token: string, jws: JwsResult, encrypted: boolean): Verified<C> | Promise<Verified<C>> {
   const schema = b.options.claimsSchema
-  if (!schema) return verified(b, token, jws, jws.payload as C, encrypted)
-  return validateWithSchema(schema, jws.payload).then((claims) => verified(b, token, jws, claims as C, encrypted))
+  const signed = deepFreeze(jws.payload)
+  if (!schema) return verified(b, token, jws, signed as C, encrypted)
+  return validateWithSchema(schema, signed).then((output) => verified(b, token, jws, output, encrypted))
 }
 
-function verified<C>(b: Built<C>, token: string, { header, payload, keysUntil }: JwsResult, claims: C, encrypted: boolean): Verified<C> {
+function verified<C>(b: Built<C>, token: string, { header, payload, keysUntil }: JwsResult, output: C, encrypted: boolean): Verified<C> {
+  const auth = { token, header, payload: output, claims: payload, scopes: b.scopes(payload), roles: b.roles(payload), encrypted }
   return {
-    auth: withConfirmation({ token, header, payload: claims, scopes: b.scopes(payload), roles: b.roles(payload), encrypted }, payload),
+    auth: withConfirmation(auth, payload),
     // A cached token never outlives the key set that verified it (a withdrawn key stops working in time).
     until: Math.min(validUntil(b, payload), keysUntil ?? Number.POSITIVE_INFINITY),
   }
@@ -446,7 +456,7 @@ async function checkRevocation<C>(b: Built<C>, auth: AuthInfo<C>): Promise<void>
     revoked =
       // Any truthy answer revokes, as in express-jwt: a ported hook returning a row or 1 must not let tokens through.
       (isRevoked !== undefined && Boolean(await isRevoked(auth))) ||
-      (revocation !== undefined && Boolean(await revocation.isRevoked(auth as AuthInfo<unknown>, { emit: b.emit })))
+      (revocation !== undefined && Boolean(await revocation.isRevoked(auth as AuthInfo<unknown>, b.revocationContext)))
   } catch (err) {
     if (err instanceof GuardError) throw err
     b.emit?.({ type: 'revocation_unavailable', reason: 'check_threw', failOpen: false })

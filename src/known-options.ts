@@ -21,6 +21,7 @@ const GUARD = names<GuardOptions<unknown>>({
   clockTolerance: true,
   maxTokenAge: true,
   audienceClaim: true,
+  jtiClaim: true,
   expectedClaims: true,
   requiredClaims: true,
   claimsSchema: true,

@@ -90,16 +90,28 @@ export interface GuardOptions<C = DefaultClaims> {
   expectedClaims?: Record<string, string | number | boolean>
   /** Claims that must be present (`exp` always is). */
   requiredClaims?: string[]
-  /** Standard Schema validator (zod, valibot, arktype …) for the payload; its output types `payload`. */
+  /**
+   * Standard Schema validator (zod, valibot, arktype …) for the payload; its output is `auth.payload`
+   * and types it. It gets the signed claims frozen; no decision reads its output (see `AuthInfo.claims`).
+   */
   claimsSchema?: StandardSchemaV1<unknown, C>
   /** Default `true`. `false` lets requests without a token through with no `auth`; a bad token is still refused. */
   authRequired?: boolean
   /** Where tokens come from. Default `'header'` (`Authorization: Bearer`). An array is tried in order. */
   tokenFrom?: TokenSource | TokenSource[]
-  /** Revocation check, run on every request (cache hits too): any truthy answer revokes. Throwing answers 503 `ERR_REVOCATION_UNAVAILABLE`. */
+  /**
+   * Revocation check, run on every request (cache hits too): any truthy answer revokes. Throwing answers 503
+   * `ERR_REVOCATION_UNAVAILABLE`. Decide on `auth.claims` (as signed), not `auth.payload` (the schema's output).
+   */
   isRevoked?: (auth: AuthInfo<C>) => unknown
   /** A revocation store (`memoryRevocationStore()`, `redisRevocationStore()` or any `{ isRevoked(auth) }`), asked on every request. */
   revocation?: RevocationStore
+  /**
+   * The claim that carries the token id the revocation stores look up (`revoke(id, …)`) and that
+   * their `missingJti` policy asks for. Default `'jti'`; Microsoft Entra ID tokens carry `uti`
+   * (`presets.entra()` sets it). Stores get it as `context.jtiClaim`.
+   */
+  jtiClaim?: string
   /** Claim path(s) or a function granting scopes. Default `['scope', 'scp']`. */
   scopeClaim?: ClaimReader
   /** Claim path(s) or a function granting roles. Default `'roles'`. */

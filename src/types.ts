@@ -50,8 +50,20 @@ export interface AuthInfo<C = DefaultClaims> {
   token: string
   /** The protected header of the verified JWS (the inner one for a nested JWT). */
   header: JWSHeaderParameters
-  /** The verified claims. */
+  /**
+   * The verified claims as your route should see them: what `claimsSchema`
+   * returned, or, without a schema, the signed claims themselves (then the same
+   * object as `claims`). No decision of the guard reads it.
+   */
   payload: C
+  /**
+   * The verified claims exactly as signed, deeply frozen. Every decision reads
+   * these, never `payload`: revocation (the token id, `sub`, `iat`), the DPoP
+   * binding (`cnf`), scopes, roles and `requireClaims` values. Read them in
+   * `isRevoked` and custom revocation stores, so a schema that strips or
+   * reshapes a claim cannot change the answer.
+   */
+  readonly claims: Readonly<Record<string, unknown>>
   /** Granted scopes, exact strings. */
   scopes: string[]
   /** Granted roles, exact strings. */

@@ -53,6 +53,7 @@ export const NOOP_AUTH = {
   token: 'noop',
   header: { alg: 'RS256' },
   payload: { sub: 'bench-user' },
+  claims: { sub: 'bench-user' },
   scopes: [] as string[],
   roles: [] as string[],
   encrypted: false,

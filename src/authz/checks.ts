@@ -87,15 +87,20 @@ function claimDescription(options: ClaimCheckOptions | undefined): string {
   return description
 }
 
-/** Requires claims to satisfy a predicate or expected values. Failure: 403 `insufficient_scope`, `error_description` from `options.description`. */
+/**
+ * Requires claims to satisfy a predicate or expected values. Failure: 403 `insufficient_scope`, its
+ * `error_description` from `options.description`. Expected values are compared with the claims as signed
+ * (`auth.claims`), so a `claimsSchema` default or transform cannot satisfy them; a predicate gets `payload`
+ * (the schema's output) and `auth`.
+ */
 export function requireClaims<C = DefaultClaims>(
   check: ((payload: C, auth: AuthInfo<C>) => boolean) | ClaimExpectations,
   options?: ClaimCheckOptions,
 ): AuthCheck {
   const description = claimDescription(options)
-  let predicate: (payload: Record<string, unknown>, auth: AuthInfo<unknown>) => boolean
+  let predicate: (auth: AuthInfo<unknown>) => boolean
   if (typeof check === 'function') {
-    predicate = check as unknown as typeof predicate
+    predicate = (auth) => check(auth.payload as C, auth as AuthInfo<C>)
   } else if (
     typeof check === 'object' &&
     check !== null &&
@@ -104,7 +109,7 @@ export function requireClaims<C = DefaultClaims>(
     Object.values(check).every((v) => !Array.isArray(v) || v.length > 0)
   ) {
     const entries = Object.entries(check)
-    predicate = (payload) => entries.every(([k, v]) => Object.hasOwn(payload, k) && matches(payload[k], v))
+    predicate = ({ claims }) => entries.every(([k, v]) => Object.hasOwn(claims, k) && matches(claims[k], v))
   } else {
     throw new TypeError('jwtguard: requireClaims() needs a predicate or an object of expected claim values')
   }
@@ -112,7 +117,7 @@ export function requireClaims<C = DefaultClaims>(
     const a = authenticated(auth)
     let ok: boolean
     try {
-      ok = predicate(a.payload as Record<string, unknown>, a) === true
+      ok = predicate(a) === true
     } catch (cause) {
       throw new GuardError('ERR_JWT_CLAIM_CHECK_FAILED', 'Claim check failed', { reason: 'predicate_threw' }, { cause })
     }

@@ -6,6 +6,8 @@ export interface ClaimPreset {
   rolesClaim: ClaimReader
   audienceClaim?: string
   expectedClaims?: Record<string, string | number | boolean>
+  /** The claim carrying the token id for revocation, when the provider does not use `jti`. */
+  jtiClaim?: string
 }
 
 /**
@@ -35,8 +37,11 @@ export const presets = {
   }),
   /** Okta: `scp` is an array of scopes; `groups` (when the groups claim is configured) are roles. */
   okta: (): ClaimPreset => ({ scopeClaim: 'scp', rolesClaim: 'groups' }),
-  /** Microsoft Entra ID: `scp` is a space-delimited string (delegated), `roles` an array (app permissions and app roles). */
-  entra: (): ClaimPreset => ({ scopeClaim: 'scp', rolesClaim: 'roles' }),
+  /**
+   * Microsoft Entra ID: `scp` is a space-delimited string (delegated), `roles` an array (app permissions and
+   * app roles). Its access tokens carry no `jti`: their id, for revocation, is `uti`.
+   */
+  entra: (): ClaimPreset => ({ scopeClaim: 'scp', rolesClaim: 'roles', jtiClaim: 'uti' }),
   /** Keycloak: `scope` string; realm roles in `realm_access.roles`, client roles in `resource_access.<clientId>.roles`. */
   keycloak: (options: { clientId?: string } = {}): ClaimPreset => ({
     scopeClaim: 'scope',

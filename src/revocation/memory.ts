@@ -30,8 +30,8 @@ export interface MemoryRevocationStore extends RevocationStore {
   /** Seconds a `jti` entry outlives `expiresAt`. */
   readonly leeway: number
   /**
-   * Refuses the token with this `jti` until `expiresAt` (epoch seconds, its `exp`) plus `leeway`.
-   * Rejects with `ERR_REVOCATION_STORE_FULL` when the store holds `max` live `jti`s.
+   * Refuses the token with this id (its `jti`, or the guard's `jtiClaim`) until `expiresAt` (epoch seconds, its
+   * `exp`) plus `leeway`. Rejects with `ERR_REVOCATION_STORE_FULL` when the store holds `max` live ids.
    */
   revoke(jti: string, expiresAt: number): Promise<void>
   /**
@@ -75,7 +75,7 @@ export function memoryRevocationStore(options: MemoryRevocationStoreOptions = {}
     },
     async isRevoked(auth: AuthInfo<unknown>, context?: RevocationContext) {
       emit ??= context?.emit
-      const keys = revocationKeys(auth, missingJti)
+      const keys = revocationKeys(auth, missingJti, context?.jtiClaim)
       const now = Date.now()
       if (keys.jti !== undefined && jtis.get(keys.jti, now) !== undefined) return true
       return keys.sub !== undefined && revokedBySubject(subjects.get(keys.sub, now), keys.iat)

@@ -38,7 +38,7 @@ export interface RedisRevocationStoreOptions extends RevocationStoreOptions {
 export interface RedisRevocationStore extends RevocationStore {
   /** Seconds a `jti` entry outlives `expiresAt`. */
   readonly leeway: number
-  /** Refuses the token with this `jti`, on every instance, until `expiresAt` (epoch seconds) plus `leeway`. */
+  /** Refuses the token with this id (its `jti`, or the guard's `jtiClaim`), on every instance, until `expiresAt` (epoch seconds) plus `leeway`. */
   revoke(jti: string, expiresAt: number): Promise<void>
   /** Refuses every token of `sub` issued before `at` (epoch seconds), on every instance; a later cut-off wins. */
   revokeSubject(sub: string, at: number): Promise<void>
@@ -106,7 +106,7 @@ export function redisRevocationStore(options: RedisRevocationStoreOptions): Redi
       )
     },
     async isRevoked(auth: AuthInfo<unknown>, context?: RevocationContext) {
-      const keys = revocationKeys(auth, missingJti)
+      const keys = revocationKeys(auth, missingJti, context?.jtiClaim)
       let found: unknown[]
       try {
         found = await call(() => client.mGet([`${prefix}jti:${keys.jti ?? ''}`, `${prefix}sub:${keys.sub ?? ''}`]))

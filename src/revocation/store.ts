@@ -6,11 +6,13 @@ import type { AuthInfo } from '../types.js'
 export interface RevocationContext {
   /** The guard's event sink, for stores that report outages (`failOpen`). */
   emit?: EventSink | undefined
+  /** The claim that carries the token id (the guard's `jtiClaim`): `'jti'`, or `'uti'` for Entra ID. Default `'jti'`. */
+  jtiClaim?: string | undefined
 }
 
 /** A revocation store: all a custom store needs is `isRevoked`. */
 export interface RevocationStore {
-  /** Any truthy answer revokes. */
+  /** Any truthy answer revokes. Read the token's claims from `auth.claims` (as signed), not `auth.payload` (the schema's output). */
   isRevoked(auth: AuthInfo<unknown>, context?: RevocationContext): Promise<unknown>
   /** Seconds an entry outlives the token's `exp`; the guard refuses a `clockTolerance` longer than this. */
   readonly leeway?: number
@@ -23,7 +25,7 @@ export interface RevocationStoreOptions {
    * outlive the longest token lifetime your issuer grants. Default 86,400 (1 day).
    */
   subjectTtl?: number
-  /** A token without `jti` cannot be revoked individually: `'refuse'` (default) or `'allow'`. */
+  /** A token without a token id (`jti`, or the guard's `jtiClaim`) cannot be revoked individually: `'refuse'` (default) or `'allow'`. */
   missingJti?: 'refuse' | 'allow'
   /**
    * Seconds a `jti` entry outlives the token's `expiresAt`: the guard accepts
@@ -32,18 +34,20 @@ export interface RevocationStoreOptions {
   leeway?: number
 }
 
-/** The keys a shipped store looks up: the `jti`, and `sub` + `iat` for subject cut-offs. Never the raw token. */
+/** The keys a shipped store looks up: the token id, and `sub` + `iat` for subject cut-offs. Never the raw token. */
 export interface RevocationKeys {
   jti: string | undefined
   sub: string | undefined
   iat: number | undefined
 }
 
-export function revocationKeys(auth: AuthInfo<unknown>, missingJti: 'refuse' | 'allow'): RevocationKeys {
-  const payload = auth.payload as Record<string, unknown>
-  const jti = typeof payload.jti === 'string' && payload.jti !== '' ? payload.jti : undefined
+/** Read from `auth.claims`, the claims as signed: a `claimsSchema` that strips or renames them changes nothing here. */
+export function revocationKeys(auth: AuthInfo<unknown>, missingJti: 'refuse' | 'allow', jtiClaim = 'jti'): RevocationKeys {
+  const payload = auth.claims
+  const id = payload[jtiClaim]
+  const jti = typeof id === 'string' && id !== '' ? id : undefined
   if (jti === undefined && missingJti === 'refuse') {
-    throw new GuardError('ERR_JWT_JTI_MISSING', 'Token has no "jti"', { claim: 'jti', reason: 'missing' })
+    throw new GuardError('ERR_JWT_JTI_MISSING', 'Token has no token id', { claim: jtiClaim, reason: 'missing' })
   }
   return {
     jti,

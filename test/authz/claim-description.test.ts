@@ -7,6 +7,7 @@ const auth = (payload: Record<string, unknown>): AuthInfo<unknown> => ({
   token: 't',
   header: { alg: 'RS256' },
   payload,
+  claims: payload,
   scopes: [],
   roles: [],
   encrypted: false,

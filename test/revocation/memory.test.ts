@@ -37,6 +37,7 @@ const authOf = (payload: Record<string, unknown>): AuthInfo<unknown> => ({
   token: 'unused',
   header: { alg: 'RS256' },
   payload,
+  claims: payload,
   scopes: [],
   roles: [],
   encrypted: false,
@@ -239,7 +240,7 @@ describe('memoryRevocationStore: tokens without jti', () => {
     const guard = guardWith({ revocation: memoryRevocationStore() })
     const err = await refusal(guard.verify(await issuer.sign({ jti: undefined })))
     expect(err).toMatchObject({ code: 'ERR_JWT_JTI_MISSING', status: 401, challenge: 'invalid_token', context: { claim: 'jti' } })
-    expect(err.headers['WWW-Authenticate']).toBe('Bearer realm="api", error="invalid_token", error_description="Token has no \\"jti\\""')
+    expect(err.headers['WWW-Authenticate']).toBe('Bearer realm="api", error="invalid_token", error_description="Token has no token id"')
   })
 
   it('lets them through with missingJti: "allow", still checking the subject cut-off', async () => {

@@ -261,6 +261,7 @@ describe.skipIf(!redisServerAvailable())('redisRevocationStore: a fleet sharing 
       token: 'unused',
       header: { alg: 'RS256' },
       payload: { jti: 'j', sub: 's', iat: 1 },
+      claims: { jti: 'j', sub: 's', iat: 1 },
       scopes: [],
       roles: [],
       encrypted: false,

@@ -44,6 +44,7 @@ const authOf = (payload: Record<string, unknown>): AuthInfo<unknown> => ({
   token: 'unused',
   header: { alg: 'ES256' },
   payload,
+  claims: payload,
   scopes: [],
   roles: [],
   encrypted: false,

@@ -66,6 +66,7 @@ describe('Claims augmentation flows through', () => {
       token: 't',
       header: { alg: 'HS256' },
       payload: { tenant },
+      claims: { tenant },
       scopes: [],
       roles: [],
       encrypted: false,
