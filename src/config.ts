@@ -7,6 +7,7 @@ import type { TokenSource } from './intake/request.js'
 import type { ClaimPolicy, IssuerPolicy } from './claims/validate.js'
 import { parseSeconds } from './claims/time.js'
 import type { GuardOptions, IssuerOptions, JwsAlgorithm } from './options.js'
+import { CHALLENGE_TEXT } from './http/challenge.js'
 
 const fail = (option: string, message: string): never => {
   throw new TypeError(`jwtguard: option "${option}" ${message}`)
@@ -18,6 +19,14 @@ function stringList(value: unknown, option: string): string[] {
     return fail(option, 'must be a non-empty string or a non-empty array of non-empty strings')
   }
   return list as string[]
+}
+
+/** Names and values a challenge carries (a claim in `error_description`, the `realm`) must fit RFC 6750 §3's characters. */
+function challengeText(value: string, option: string, what: string): string {
+  if (!CHALLENGE_TEXT.test(value)) {
+    fail(option, `${what} ${JSON.stringify(value)} cannot be carried in a WWW-Authenticate challenge (printable ASCII without " or \\)`)
+  }
+  return value
 }
 
 function tokenSources(value: GuardOptions<unknown>['tokenFrom']): TokenSource[] {
@@ -56,8 +65,9 @@ function expectedClaims(value: GuardOptions<unknown>['expectedClaims']): [string
   if (value === undefined) return []
   if (typeof value !== 'object' || value === null) return fail('expectedClaims', 'must be an object of claim values')
   const entries = Object.entries(value)
-  for (const [, v] of entries) {
+  for (const [name, v] of entries) {
     if (!['string', 'number', 'boolean'].includes(typeof v)) fail('expectedClaims', 'values must be strings, numbers or booleans')
+    challengeText(name, 'expectedClaims', 'has a claim name')
   }
   return entries
 }
@@ -124,6 +134,7 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
     ]),
   )
   const requiredClaims = options.requiredClaims === undefined ? [] : stringList(options.requiredClaims, 'requiredClaims')
+  for (const claim of requiredClaims) challengeText(claim, 'requiredClaims', 'has a claim name')
   if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) fail('typ', 'must be a non-empty string')
   if (options.authRequired !== undefined && typeof options.authRequired !== 'boolean') fail('authRequired', 'must be a boolean')
   if (options.revocation !== undefined && typeof options.revocation?.isRevoked !== 'function') {
@@ -153,6 +164,7 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
   }
   const realm = options.realm ?? 'api'
   if (typeof realm !== 'string' || realm === '') fail('realm', 'must be a non-empty string')
+  challengeText(realm, 'realm', 'is')
   const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
   if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16) fail('maxTokenLength', 'must be an integer of at least 16 (bytes)')
 

@@ -138,8 +138,10 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
   const issuers = issuerPolicies.map((i) => i.issuer)
 
   const reject = (err: unknown, scheme?: 'Bearer' | 'DPoP'): never => {
-    const error = withChallenge(asGuardError(err), b.challenge, scheme)
-    if (error.code === 'ERR_DPOP_NONCE_REQUIRED' && dpop?.nonce) error.headers['DPoP-Nonce'] = dpop.nonce.issue()
+    const cause = asGuardError(err)
+    const nonce = cause.code === 'ERR_DPOP_NONCE_REQUIRED' && dpop?.nonce ? { 'DPoP-Nonce': dpop.nonce.issue() } : undefined
+    // Its own copy, headers included: requests that failed on one token in flight share `cause`.
+    const error = withChallenge(cause, b.challenge, scheme, nonce)
     emit?.({
       type: 'token_rejected',
       code: error.code,

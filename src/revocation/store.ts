@@ -43,7 +43,7 @@ export function revocationKeys(auth: AuthInfo<unknown>, missingJti: 'refuse' | '
   const payload = auth.payload as Record<string, unknown>
   const jti = typeof payload.jti === 'string' && payload.jti !== '' ? payload.jti : undefined
   if (jti === undefined && missingJti === 'refuse') {
-    throw new GuardError('ERR_JWT_JTI_MISSING', 'Token has no "jti"', { claim: 'jti', reason: 'missing' })
+    throw new GuardError('ERR_JWT_JTI_MISSING', 'Token has no jti', { claim: 'jti', reason: 'missing' })
   }
   return {
     jti,

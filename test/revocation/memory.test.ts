@@ -238,7 +238,7 @@ describe('memoryRevocationStore: tokens without jti', () => {
     const guard = guardWith({ revocation: memoryRevocationStore() })
     const err = await refusal(guard.verify(await issuer.sign({ jti: undefined })))
     expect(err).toMatchObject({ code: 'ERR_JWT_JTI_MISSING', status: 401, challenge: 'invalid_token', context: { claim: 'jti' } })
-    expect(err.headers['WWW-Authenticate']).toBe('Bearer realm="api", error="invalid_token", error_description="Token has no \\"jti\\""')
+    expect(err.headers['WWW-Authenticate']).toBe('Bearer realm="api", error="invalid_token", error_description="Token has no jti"')
   })
 
   it('lets them through with missingJti: "allow", still checking the subject cut-off', async () => {
