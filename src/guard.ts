@@ -49,7 +49,7 @@ export interface Guard<C = DefaultClaims> {
   readonly [AUTHENTICATE_NOW]?: (request: GuardRequest) => AuthInfo<C> | undefined | Promise<AuthInfo<C> | undefined>
   /** Runs a route check (`requireScopes(...)` …), with this guard's challenge settings on failure. */
   check(check: AuthCheck, auth: AuthInfo<C> | undefined): void
-  /** Sets this guard's `WWW-Authenticate` on any error (a `GuardError` as is; anything else becomes one). */
+  /** A copy of the error with this guard's `WWW-Authenticate` (anything not a `GuardError` becomes one); `err` itself is left as is. */
   toHttpError(err: unknown): GuardError
   /**
    * Verifies a token and says, check by check, what passed and exactly why the
