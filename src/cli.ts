@@ -5,7 +5,7 @@ import { readFileSync, realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { ERROR_CODES, GuardError } from './errors.js'
-import { humanDuration, MALFORMED_REASONS, type ExplainStep } from './explain.js'
+import { humanDuration, MALFORMED_REASONS, printable, type ExplainStep } from './explain.js'
 import { createGuard } from './guard.js'
 import { parseToken } from './intake/token.js'
 import type { GuardOptions, JwsAlgorithm } from './options.js'
@@ -52,7 +52,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     throw new TypeError(`unknown command "${command}"`)
   } catch (err) {
     // Usage errors (parseArgs, createGuard's TypeErrors) and anything unexpected: one line, never a stack.
-    const message = err instanceof Error ? err.message : String(err)
+    const message = printable(err instanceof Error ? err.message : String(err))
     io.stderr.write(`${message.startsWith('jwtguard:') ? message : `jwtguard: ${message}`}\nRun "jwtguard --help" for usage.\n`)
     return 2
   }
@@ -62,6 +62,13 @@ function print(io: CliIo, text: string, code: number): number {
   io.stdout.write(text)
   return code
 }
+
+/**
+ * Lines that show a token's strings, each made printable: a claim named or
+ * valued with ESC, C1 or bidi controls cannot drive the terminal, nor (with a
+ * newline) forge a line of its own.
+ */
+const printLines = (io: CliIo, lines: string[], code: number): number => print(io, `${lines.map(printable).join('\n')}\n`, code)
 
 function version(): string {
   // src/cli.ts sits one level below package.json, dist/src/cli.js two.
@@ -105,7 +112,7 @@ function inspect(token: string, io: CliIo): number {
     ...fields(header),
     ...(payload ? ['claims', ...fields(payload)] : ['claims: encrypted (only the holder of the decryption key can read them)']),
   ]
-  return print(io, `${lines.join('\n')}\n`, 0)
+  return printLines(io, lines, 0)
 }
 
 function fields(object: Record<string, unknown>): string[] {
@@ -155,11 +162,14 @@ async function verify(args: string[], io: CliIo): Promise<number> {
   }
   const guard = createGuard(options)
   const explanation = await guard.explain(await tokenOf(positionals, io))
-  if (values.json) return print(io, `${JSON.stringify(explanation, null, 2)}\n`, explanation.ok ? 0 : 1)
+  // JSON.stringify escapes C0 controls but not C1 or bidi ones; its newlines are all structural, and the escapes
+  // `printable` writes are JSON's own, so the output stays JSON that parses to the same value.
+  if (values.json) return printLines(io, JSON.stringify(explanation, null, 2).split('\n'), explanation.ok ? 0 : 1)
 
   const fancy = io.stdout.isTTY === true && !io.env.NO_COLOR
   const width = Math.max(...explanation.steps.map((s) => s.check.length))
-  const lines = explanation.steps.map((step) => `${mark(step, fancy)} ${step.check.padEnd(width)}  ${step.detail}`)
+  // The marks stay out of `printable`: in colour they are escape sequences of our own.
+  const lines = explanation.steps.map((step) => `${mark(step, fancy)} ${step.check.padEnd(width)}  ${printable(step.detail)}`)
   const { code } = explanation
   if (!code) lines.push('token accepted: every check passed')
   else if (ERROR_CODES[code] === 503) lines.push(`token not verified: a service it needs is unavailable (${code})`)

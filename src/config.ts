@@ -8,6 +8,7 @@ import type { ClaimPolicy, IssuerPolicy } from './claims/validate.js'
 import { parseSeconds } from './claims/time.js'
 import { checkOptionNames } from './known-options.js'
 import type { GuardOptions, IssuerOptions, JwsAlgorithm } from './options.js'
+import { CHALLENGE_TEXT } from './http/challenge.js'
 
 const fail = (option: string, message: string): never => {
   throw new TypeError(`jwtguard: option "${option}" ${message}`)
@@ -19,6 +20,14 @@ function stringList(value: unknown, option: string): string[] {
     return fail(option, 'must be a non-empty string or a non-empty array of non-empty strings')
   }
   return list as string[]
+}
+
+/** Names and values a challenge carries (a claim in `error_description`, the `realm`) must fit RFC 6750 §3's characters. */
+function challengeText(value: string, option: string, what: string): string {
+  if (!CHALLENGE_TEXT.test(value)) {
+    fail(option, `${what} ${JSON.stringify(value)} cannot be carried in a WWW-Authenticate challenge (printable ASCII without " or \\)`)
+  }
+  return value
 }
 
 function tokenSources(value: GuardOptions<unknown>['tokenFrom']): TokenSource[] {
@@ -57,8 +66,9 @@ function expectedClaims(value: GuardOptions<unknown>['expectedClaims']): [string
   if (value === undefined) return []
   if (typeof value !== 'object' || value === null) return fail('expectedClaims', 'must be an object of claim values')
   const entries = Object.entries(value)
-  for (const [, v] of entries) {
+  for (const [name, v] of entries) {
     if (!['string', 'number', 'boolean'].includes(typeof v)) fail('expectedClaims', 'values must be strings, numbers or booleans')
+    challengeText(name, 'expectedClaims', 'has a claim name')
   }
   return entries
 }
@@ -128,6 +138,7 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
     ]),
   )
   const requiredClaims = options.requiredClaims === undefined ? [] : stringList(options.requiredClaims, 'requiredClaims')
+  for (const claim of requiredClaims) challengeText(claim, 'requiredClaims', 'has a claim name')
   if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) fail('typ', 'must be a non-empty string')
   if (options.authRequired !== undefined && typeof options.authRequired !== 'boolean') fail('authRequired', 'must be a boolean')
   if (options.revocation !== undefined && typeof options.revocation?.isRevoked !== 'function') {
@@ -159,6 +170,7 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
   if (typeof jtiClaim !== 'string' || jtiClaim === '') fail('jtiClaim', 'must be a non-empty claim name')
   const realm = options.realm ?? 'api'
   if (typeof realm !== 'string' || realm === '') fail('realm', 'must be a non-empty string')
+  challengeText(realm, 'realm', 'is')
   const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
   if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16) fail('maxTokenLength', 'must be an integer of at least 16 (bytes)')
 

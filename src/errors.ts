@@ -96,8 +96,11 @@ export class GuardError extends Error {
   readonly statusCode: number
   /** Messages are written for clients: short, never a token, key or URL. */
   readonly expose = true
-  /** Response headers, `WWW-Authenticate` among them; filled by the HTTP layer. */
-  headers: Record<string, string> = {}
+  /**
+   * Response headers, `WWW-Authenticate` among them. Empty on the error a check
+   * throws; the HTTP layer answers with a copy that carries them, frozen (see `withHeaders`).
+   */
+  headers: Readonly<Record<string, string>> = {}
   /** RFC 6750 `error` value, when the challenge should carry one. */
   readonly challenge: ChallengeError | undefined
   readonly context: GuardErrorContext
@@ -120,6 +123,23 @@ export class GuardError extends Error {
 
 // Make `instanceof createHttpError.HttpError` and `createHttpError.isHttpError` true.
 Object.setPrototypeOf(GuardError.prototype, createHttpError.HttpError.prototype)
+
+/**
+ * A copy of `err` carrying `headers` (frozen): one error per response. Requests
+ * that fail on the same token share one thrown error (single-flight verification),
+ * so the HTTP layer never writes on the error it was given. The copy keeps all the
+ * instance carries (status, context, cause, a subclass). The copy itself stays
+ * extensible: Koa marks errors `headerSent`, and error trackers tag what they saw.
+ */
+export function withHeaders(err: GuardError, headers: Record<string, string>): GuardError {
+  const copy = new GuardError(err.code, err.message)
+  const { headers: _shared, ...own } = Object.getOwnPropertyDescriptors(err)
+  Object.defineProperties(copy, own)
+  const proto = Object.getPrototypeOf(err) as object
+  if (Object.getPrototypeOf(copy) !== proto) Object.setPrototypeOf(copy, proto)
+  copy.headers = Object.freeze(headers)
+  return copy
+}
 
 export function isGuardError(value: unknown): value is GuardError {
   return value instanceof GuardError

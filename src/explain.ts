@@ -21,7 +21,7 @@ export interface ExplainStep {
     | 'revocation'
   /** `true` passed, `false` failed, `undefined` not run (an earlier check failed). */
   ok: boolean | undefined
-  /** One line for a person: the exact reason when it failed. */
+  /** One line for a person: the exact reason when it failed. Control and bidi characters from the token are escaped. */
   detail: string
 }
 
@@ -74,6 +74,19 @@ const ORDER: ExplainStep['check'][] = [
   'claims',
   'revocation',
 ]
+
+// What must not reach a terminal from a token: C0 and C1 controls (ESC starts escape sequences; CSI is U+009B), DEL,
+// bidi controls that reorder what is shown (U+061C, U+200E/F, U+202A–202E, U+2066–2069), line separators.
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+
+/**
+ * One line safe for a terminal: each character above as `\u001b` (JSON's escape, so a line
+ * of JSON stays JSON that parses to the same value).
+ */
+export function printable(line: string): string {
+  return line.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
 
 /** "3 h 2 min", "45 s", "2 d 4 h". */
 export function humanDuration(seconds: number): string {
@@ -254,8 +267,9 @@ export function explainOutcome(token: string, error: GuardError | undefined, ctx
   ORDER.forEach((check, i) => {
     if (check === 'decryption' && !encrypted && failed !== 'decryption') return
     if (check === 'type' && ctx.typ === undefined && failed !== 'type') return
-    if (i < failedAt) steps.push({ check, ok: true, detail: passDetail(check, header, payload) })
-    else if (i === failedAt) steps.push({ check, ok: false, detail: failureDetail(String(token), error!, ctx, header, payload) })
+    // Details quote the token's own strings: one printable line each, wherever they are shown.
+    if (i < failedAt) steps.push({ check, ok: true, detail: printable(passDetail(check, header, payload)) })
+    else if (i === failedAt) steps.push({ check, ok: false, detail: printable(failureDetail(String(token), error!, ctx, header, payload)) })
     else steps.push({ check, ok: undefined, detail: 'not checked' })
   })
   return { ok: !error, code: error?.code, steps, header, payload }

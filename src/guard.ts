@@ -55,7 +55,7 @@ export interface Guard<C = DefaultClaims> {
   readonly [AUTHENTICATE_NOW]?: (request: GuardRequest) => AuthInfo<C> | undefined | Promise<AuthInfo<C> | undefined>
   /** Runs a route check (`requireScopes(...)` …), with this guard's challenge settings on failure. */
   check(check: AuthCheck, auth: AuthInfo<C> | undefined): void
-  /** Sets this guard's `WWW-Authenticate` on any error (a `GuardError` as is; anything else becomes one). */
+  /** A copy of the error with this guard's `WWW-Authenticate` (anything not a `GuardError` becomes one); `err` itself is left as is. */
   toHttpError(err: unknown): GuardError
   /**
    * Verifies a token and says, check by check, what passed and exactly why the
@@ -159,8 +159,10 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
   const issuers = issuerPolicies.map((i) => i.issuer)
 
   const reject = (err: unknown, scheme?: 'Bearer' | 'DPoP'): never => {
-    const error = withChallenge(asGuardError(err), b.challenge, scheme)
-    if (error.code === 'ERR_DPOP_NONCE_REQUIRED' && dpop?.nonce) error.headers['DPoP-Nonce'] = dpop.nonce.issue()
+    const cause = asGuardError(err)
+    const nonce = cause.code === 'ERR_DPOP_NONCE_REQUIRED' && dpop?.nonce ? { 'DPoP-Nonce': dpop.nonce.issue() } : undefined
+    // Its own copy, headers included: requests that failed on one token in flight share `cause`.
+    const error = withChallenge(cause, b.challenge, scheme, nonce)
     emit?.({
       type: 'token_rejected',
       code: error.code,

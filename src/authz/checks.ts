@@ -1,4 +1,5 @@
 import { GuardError } from '../errors.js'
+import { SCOPE_TOKEN } from '../http/challenge.js'
 import type { AuthInfo, DefaultClaims } from '../types.js'
 
 /** A per-route check: returns when the request may go on, throws a `GuardError` otherwise. */
@@ -9,12 +10,19 @@ export interface RequireOptions {
   mode?: 'all' | 'any'
 }
 
-// A string is split on spaces (scope syntax); an array holds exact names. Scopes can never contain a
-// space (RFC 6749 §3.3), roles can ("Order Admins" is an Okta group).
-function normalize(values: string | readonly string[], fn: string, spacesAllowed: boolean): string[] {
+// A string is split on spaces (scope syntax); an array holds exact names. A scope is an RFC 6749 §3.3
+// scope-token, since a 403 names the missing ones in its challenge's `scope`; roles are never put in a
+// header, and may hold spaces ("Order Admins" is an Okta group) or any other character.
+function normalize(values: string | readonly string[], fn: string, scopes: boolean): string[] {
   const list = typeof values === 'string' ? values.split(' ').filter(Boolean) : [...values]
-  if (list.length === 0 || list.some((v) => typeof v !== 'string' || v === '' || (!spacesAllowed && v.includes(' ')))) {
-    throw new TypeError(`jwtguard: ${fn}() needs one or more non-empty names${spacesAllowed ? '' : ' without spaces'}`)
+  if (list.length === 0 || list.some((v) => typeof v !== 'string' || v === '')) {
+    throw new TypeError(`jwtguard: ${fn}() needs one or more non-empty names`)
+  }
+  const bad = scopes ? list.find((v) => !SCOPE_TOKEN.test(v)) : undefined
+  if (bad !== undefined) {
+    throw new TypeError(
+      `jwtguard: ${fn}() scope ${JSON.stringify(bad)} is not an RFC 6749 scope-token (printable ASCII, no space, " or \\)`,
+    )
   }
   return list
 }
@@ -37,7 +45,7 @@ function granted(have: readonly string[], need: readonly string[], m: 'all' | 'a
 
 /** Requires scopes (exact, case-sensitive). Failure: 403 `insufficient_scope` with `scope="…"`. */
 export function requireScopes(scopes: string | readonly string[], options?: RequireOptions): AuthCheck {
-  const need = normalize(scopes, 'requireScopes', false)
+  const need = normalize(scopes, 'requireScopes', true)
   const m = mode(options, 'requireScopes')
   return (auth) => {
     if (!granted(authenticated(auth).scopes, need, m)) {
@@ -48,7 +56,7 @@ export function requireScopes(scopes: string | readonly string[], options?: Requ
 
 /** Requires roles (exact, case-sensitive). Failure: 403 `insufficient_scope`. */
 export function requireRoles(roles: string | readonly string[], options?: RequireOptions): AuthCheck {
-  const need = normalize(roles, 'requireRoles', true)
+  const need = normalize(roles, 'requireRoles', false)
   const m = mode(options, 'requireRoles')
   return (auth) => {
     if (!granted(authenticated(auth).roles, need, m)) {

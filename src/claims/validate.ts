@@ -27,8 +27,9 @@ export interface ClaimPolicy {
 /** 9999-12-31T23:59:59Z: RFC 7519 NumericDates beyond it are refused as absurd. */
 const MAX_NUMERIC_DATE = 253402300799
 
+// Messages name claims without quotes: they become an RFC 6750 `error_description`, where `"` is not allowed.
 function claimInvalid(claim: string, reason: string): GuardError {
-  return new GuardError('ERR_JWT_CLAIM_INVALID', `Invalid "${claim}" claim`, { claim, reason })
+  return new GuardError('ERR_JWT_CLAIM_INVALID', `Invalid ${claim} claim`, { claim, reason })
 }
 
 function numericDate(payload: Record<string, unknown>, claim: string): number | undefined {
@@ -66,7 +67,7 @@ export function validateClaims(payload: Record<string, unknown>, policy: ClaimPo
 
   const tolerance = policy.clockTolerance
   const exp = numericDate(payload, 'exp')
-  if (exp === undefined) throw new GuardError('ERR_JWT_CLAIM_MISSING', 'Missing "exp" claim', { claim: 'exp', reason: 'missing' })
+  if (exp === undefined) throw new GuardError('ERR_JWT_CLAIM_MISSING', 'Missing exp claim', { claim: 'exp', reason: 'missing' })
   if (exp <= now - tolerance) throw new GuardError('ERR_JWT_EXPIRED', 'Token expired', { claim: 'exp', reason: 'expired', exp })
 
   const nbf = numericDate(payload, 'nbf')
@@ -79,7 +80,7 @@ export function validateClaims(payload: Record<string, unknown>, policy: ClaimPo
     throw new GuardError('ERR_JWT_ISSUED_IN_FUTURE', 'Token issued in the future', { claim: 'iat', reason: 'future' })
   }
   if (policy.maxTokenAge !== undefined) {
-    if (iat === undefined) throw new GuardError('ERR_JWT_CLAIM_MISSING', 'Missing "iat" claim', { claim: 'iat', reason: 'missing' })
+    if (iat === undefined) throw new GuardError('ERR_JWT_CLAIM_MISSING', 'Missing iat claim', { claim: 'iat', reason: 'missing' })
     if (now - iat - tolerance > policy.maxTokenAge) {
       throw new GuardError('ERR_JWT_TOO_OLD', 'Token too old', { claim: 'iat', reason: 'max_age', iat })
     }
@@ -90,7 +91,7 @@ export function validateClaims(payload: Record<string, unknown>, policy: ClaimPo
   }
 
   for (const claim of policy.requiredClaims) {
-    if (!has(payload, claim)) throw new GuardError('ERR_JWT_CLAIM_MISSING', `Missing "${claim}" claim`, { claim, reason: 'missing' })
+    if (!has(payload, claim)) throw new GuardError('ERR_JWT_CLAIM_MISSING', `Missing ${claim} claim`, { claim, reason: 'missing' })
   }
 }
 

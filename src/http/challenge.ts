@@ -1,4 +1,4 @@
-import { GuardError } from '../errors.js'
+import { GuardError, withHeaders } from '../errors.js'
 
 /** What the HTTP layer needs to write a challenge, fixed at construction. */
 export interface ChallengeSettings {
@@ -13,10 +13,33 @@ export interface ChallengeSettings {
 
 const DEFAULT_SETTINGS: ChallengeSettings = { realm: 'api' }
 
-// RFC 7230 quoted-string: escape backslash and double quote; drop control characters.
-function quote(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return `"${value.replace(/[\u0000-\u001f\u007f]/g, '').replace(/[\\"]/g, '\\$&')}"`
+/** RFC 6750 §3: the characters of `error_description` (and, sanely, of `realm`): printable ASCII but `"` and `\`. */
+export const CHALLENGE_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/
+/** RFC 6749 §3.3 scope-token (NQCHAR): as above, without the space. */
+export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+
+// Messages are short; a longer one carries a name the token chose, and a client's header parser has limits.
+const MAX_TEXT = 200
+
+/**
+ * A parameter value within RFC 6750 §3's characters. Whatever a message holds (a
+ * claim name, a schema path the token chose), it reaches the header only this
+ * way: `"` becomes `'`, anything else outside the set its UTF-8 bytes as `%XX`.
+ * So no value needs quoted-string escapes, and none can make `setHeader` throw.
+ */
+function text(value: string): string {
+  let out = ''
+  for (const char of value.slice(0, MAX_TEXT)) {
+    if (char === '"') out += "'"
+    else if (CHALLENGE_TEXT.test(char)) out += char
+    else for (const byte of Buffer.from(char, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
+  }
+  return out
+}
+
+/** The `scope` value: the scope-tokens among `scopes`, single-space separated (others cannot be said in it). */
+function scopeValue(scopes: readonly unknown[]): string {
+  return scopes.filter((s): s is string => typeof s === 'string' && SCOPE_TOKEN.test(s)).join(' ')
 }
 
 /**
@@ -27,26 +50,36 @@ function quote(value: string): string {
  */
 export function bearerChallenge(err: GuardError, settings: ChallengeSettings, scheme?: 'Bearer' | 'DPoP'): string | undefined {
   if (err.status >= 500) return undefined
-  const params = [`realm=${quote(settings.realm)}`]
+  const params = [`realm="${text(settings.realm)}"`]
   if (err.challenge) {
-    params.push(`error=${quote(err.challenge)}`, `error_description=${quote(err.message)}`)
-    if (err.code === 'ERR_JWT_INSUFFICIENT_SCOPE' && err.context.scope) params.push(`scope=${quote(err.context.scope.join(' '))}`)
+    params.push(`error="${err.challenge}"`, `error_description="${text(err.message)}"`)
+    const scope = err.code === 'ERR_JWT_INSUFFICIENT_SCOPE' && Array.isArray(err.context.scope) ? scopeValue(err.context.scope) : ''
+    if (scope) params.push(`scope="${scope}"`)
   }
   // 401s, and 403 insufficient_scope (MCP authorization: the client may step up with the metadata's scopes).
   if (settings.resourceMetadataUrl && (err.status === 401 || err.code === 'ERR_JWT_INSUFFICIENT_SCOPE'))
-    params.push(`resource_metadata=${quote(settings.resourceMetadataUrl)}`)
-  const algs = settings.dpopAlgorithms ? `algs=${quote(settings.dpopAlgorithms.join(' '))}` : undefined
+    params.push(`resource_metadata="${text(settings.resourceMetadataUrl)}"`)
+  const algs = settings.dpopAlgorithms ? `algs="${text(settings.dpopAlgorithms.join(' '))}"` : undefined
   if (algs && (scheme === 'DPoP' || settings.dpopRequired || err.code.startsWith('ERR_DPOP_')))
     return `DPoP ${[...params, algs].join(', ')}`
   const bearer = `Bearer ${params.join(', ')}`
   return algs ? `${bearer}, DPoP ${algs}` : bearer
 }
 
-/** Sets the challenge header on a `GuardError` (idempotent) and returns it. */
-export function withChallenge(err: GuardError, settings: ChallengeSettings = DEFAULT_SETTINGS, scheme?: 'Bearer' | 'DPoP'): GuardError {
+/**
+ * The error to answer one response with: a copy of `err` carrying its challenge
+ * (and `extra` headers), never `err` itself, which other requests may share.
+ */
+export function withChallenge(
+  err: GuardError,
+  settings: ChallengeSettings = DEFAULT_SETTINGS,
+  scheme?: 'Bearer' | 'DPoP',
+  extra?: Record<string, string>,
+): GuardError {
+  const headers: Record<string, string> = { ...err.headers, ...extra }
   const value = bearerChallenge(err, settings, scheme)
-  if (value) err.headers['WWW-Authenticate'] = value
-  return err
+  if (value) headers['WWW-Authenticate'] = value
+  return withHeaders(err, headers)
 }
 
 /** Turns anything thrown inside the guard into a `GuardError`, so adapters only ever see one kind. */
