@@ -1,3 +1,4 @@
+import { callbackError, isThenable, promiseReturned } from '../callbacks.js'
 import { GuardError } from '../errors.js'
 import type { AuthInfo, DefaultClaims } from '../types.js'
 
@@ -84,12 +85,14 @@ export function requireClaims<C = DefaultClaims>(check: ((payload: C, auth: Auth
   }
   return (auth) => {
     const a = authenticated(auth)
-    let ok: boolean
+    let answer: unknown
     try {
-      ok = predicate(a.payload as Record<string, unknown>, a) === true
-    } catch (cause) {
-      throw new GuardError('ERR_JWT_CLAIM_CHECK_FAILED', 'Claim check failed', { reason: 'predicate_threw' }, { cause })
+      answer = predicate(a.payload as Record<string, unknown>, a)
+    } catch (err) {
+      // A predicate that throws has a bug (a 500), unless it threw an http-errors error to choose the answer.
+      throw callbackError(err, 'requireClaims')
     }
-    if (!ok) throw new GuardError('ERR_JWT_CLAIM_CHECK_FAILED', 'Claim check failed', { reason: 'check_failed' })
+    if (isThenable(answer)) throw promiseReturned(answer, 'requireClaims')
+    if (answer !== true) throw new GuardError('ERR_JWT_CLAIM_CHECK_FAILED', 'Claim check failed', { reason: 'check_failed' })
   }
 }

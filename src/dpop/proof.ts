@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
+import { callbackError } from '../callbacks.js'
 import { GuardError } from '../errors.js'
 import { decodeJsonSegment } from '../intake/token.js'
 import { keyShapeFor } from '../keys/algorithms.js'
@@ -127,5 +128,12 @@ export async function verifyProof(policy: DpopPolicy, request: ProofRequest): Pr
 
 /** Replay: a proof is single-use for as long as its `iat` could be accepted. */
 export async function rememberProof(policy: DpopPolicy, proof: CheckedProof): Promise<void> {
-  if (!(await policy.replay.remember(proof.replayKey, policy.proofMaxAge * 2 + 1))) throw invalidProof('replay')
+  let fresh: unknown
+  try {
+    fresh = await policy.replay.remember(proof.replayKey, policy.proofMaxAge * 2 + 1)
+  } catch (err) {
+    // A store that cannot answer cannot rule a replay out: 503, fail closed, never the client's fault.
+    throw callbackError(err, 'dpop.replayStore', 'ERR_DPOP_REPLAY_UNAVAILABLE', 'DPoP replay check unavailable', 'store_failed')
+  }
+  if (!fresh) throw invalidProof('replay')
 }

@@ -1,3 +1,4 @@
+import { explicitStatus, withExplicitStatus } from '../callbacks.js'
 import { GuardError } from '../errors.js'
 
 /** What the HTTP layer needs to write a challenge, fixed at construction. */
@@ -49,8 +50,14 @@ export function withChallenge(err: GuardError, settings: ChallengeSettings = DEF
   return err
 }
 
-/** Turns anything thrown inside the guard into a `GuardError`, so adapters only ever see one kind. */
+/**
+ * Turns anything thrown inside the guard into a `GuardError`, so adapters only
+ * ever see one kind. An error that asks for an HTTP status (an `http-errors`
+ * error a route check threw) keeps it.
+ */
 export function asGuardError(err: unknown): GuardError {
   if (err instanceof GuardError) return err
+  const status = explicitStatus(err)
+  if (status !== undefined) return withExplicitStatus(err as object, status, undefined)
   return new GuardError('ERR_JWT_MALFORMED', 'Invalid token', { reason: 'unexpected' }, { cause: err })
 }
