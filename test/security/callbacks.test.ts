@@ -272,3 +272,62 @@ describe('a failing callback, through a real Express 5 server', () => {
     }
   })
 })
+
+describe('hostile things a callback may throw', () => {
+  const hostile: [string, () => unknown][] = [
+    ['null', () => null],
+    ['a string', () => SECRET_DETAIL],
+    [
+      'an object whose status getter throws',
+      () => ({
+        get status(): number {
+          throw new Error(SECRET_DETAIL)
+        },
+      }),
+    ],
+    ['a proxy that throws on every read', () => new Proxy({}, { get: fail })],
+    ['a status out of range', () => Object.assign(new Error(SECRET_DETAIL), { status: 302 })],
+    ['an exposable message outside RFC 6750', () => createHttpError(400, `bad "quote" ${SECRET_DETAIL}\u00e9`)],
+  ]
+  it.each(hostile)('%s: a fixed answer, no crash', async (_name, thrown) => {
+    const guard = createGuard({
+      ...base,
+      tokenFrom: () => {
+        throw thrown()
+      },
+    })
+    const err = await outcome(guard.authenticate({ headers: {} }))
+    expect(err).toBeInstanceOf(GuardError)
+    const e = err as GuardError
+    expect(e.status === 500 || e.status === 400).toBe(true)
+    expect(e.message).not.toContain(SECRET_DETAIL)
+    expect(e.code).toBe('ERR_CALLBACK_FAILED')
+  })
+})
+
+describe('onEvent failures are reported once per guard', () => {
+  it('a sync throw and a rejection change no answer; each guard warns once', async () => {
+    const warnings: Error[] = []
+    const onWarning = (w: Error): void =>
+      void (w.name === 'Warning' && (w as { code?: string }).code === 'JWTGUARD_ON_EVENT_FAILED' && warnings.push(w))
+    process.on('warning', onWarning)
+    try {
+      const throwing = createGuard({ ...base, onEvent: fail })
+      const rejecting = createGuard({ ...base, onEvent: reject })
+      const jwt = await token()
+      for (let i = 0; i < 5; i++) {
+        for (const guard of [throwing, rejecting]) {
+          await expect(guard.verify(jwt)).resolves.toMatchObject({ payload: { sub: 'alice' } })
+          expect(await outcome(guard.authenticate({ headers: {} }))).toMatchObject({ status: 401, code: 'ERR_JWT_MISSING' })
+          expect(await outcome(guard.verify('not.a.token'))).toMatchObject({ status: 401 })
+        }
+      }
+      // Warnings are emitted on a later tick.
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(warnings).toHaveLength(2)
+      for (const w of warnings) expect(w.message).not.toContain('\n')
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+})
