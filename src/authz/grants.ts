@@ -1,4 +1,4 @@
-import { callbackError } from '../callbacks.js'
+import { callbackError, isThenable, promiseReturned } from '../callbacks.js'
 
 /**
  * How scopes or roles are read from claims: a claim name (`cognito:groups`,
@@ -66,12 +66,16 @@ export function compileReader(reader: ClaimReader, variables: Readonly<Record<st
   if (typeof reader === 'function') {
     const callback = option === 'rolesClaim' ? 'rolesClaim' : 'scopeClaim'
     return (payload) => {
+      let value: unknown
       try {
-        return grantsOf(reader(payload))
+        value = reader(payload)
+        if (!isThenable(value)) return grantsOf(value)
       } catch (err) {
         // The reader's bug (or a hostile value it returned) is the server's fault, never a refused token.
         throw callbackError(err, callback)
       }
+      // An async reader would grant nothing and leave its rejection unhandled.
+      throw promiseReturned(value, callback)
     }
   }
   // A top-level array is always a list of paths (`['scope', 'scp']`); a path given as segments is wrapped: `[['a.b', 'c']]`.

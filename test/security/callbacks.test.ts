@@ -122,6 +122,13 @@ const CASES: Case[] = [
     callback: 'claimsSchema',
   },
   { name: 'a scopeClaim function throws', options: { scopeClaim: fail }, status: 500, code: 'ERR_CALLBACK_FAILED', callback: 'scopeClaim' },
+  {
+    name: 'a scopeClaim function rejects (async)',
+    options: { scopeClaim: reject },
+    status: 500,
+    code: 'ERR_CALLBACK_FAILED',
+    callback: 'scopeClaim',
+  },
   { name: 'a rolesClaim function throws', options: { rolesClaim: fail }, status: 500, code: 'ERR_CALLBACK_FAILED', callback: 'rolesClaim' },
   {
     name: 'a requireClaims predicate throws',
