@@ -40,6 +40,12 @@ export const ERROR_CODES = {
   ERR_JWT_INSUFFICIENT_SCOPE: 403,
   ERR_JWT_INSUFFICIENT_ROLE: 403,
   ERR_JWT_CLAIM_CHECK_FAILED: 403,
+  /**
+   * A user callback (a `tokenFrom` function, `claimsSchema`, a `scopeClaim` / `rolesClaim` function, a
+   * `requireClaims` predicate) threw: a server fault. Or any callback threw an error with an explicit
+   * HTTP status (400–599), which is then the status.
+   */
+  ERR_CALLBACK_FAILED: 500,
   ERR_JWKS_UNAVAILABLE: 503,
   ERR_JWKS_TIMEOUT: 503,
   ERR_JWKS_INVALID: 503,
@@ -80,6 +86,13 @@ const challengeFor: Partial<Record<GuardErrorCode, ChallengeError>> = {
   ERR_DPOP_NONCE_REQUIRED: 'use_dpop_nonce',
 }
 
+// Statuses of codes with no entry above (and of statuses a callback chose): the RFC 6750 `error` that fits.
+const challengeForStatus: Partial<Record<number, ChallengeError>> = {
+  400: 'invalid_request',
+  401: 'invalid_token',
+  403: 'insufficient_scope',
+}
+
 /**
  * The one error class of jwtguard. It is an `http-errors` `HttpError`
  * (`status`, `statusCode`, `expose`, `headers`), so Express's finalhandler,
@@ -105,12 +118,13 @@ export class GuardError extends Error {
   readonly challenge: ChallengeError | undefined
   readonly context: GuardErrorContext
 
-  constructor(code: GuardErrorCode, message: string, context: GuardErrorContext = {}, options?: { cause?: unknown }) {
+  /** `options.status` overrides the code's status: only for an error a user callback threw with one (`ERR_CALLBACK_FAILED`). */
+  constructor(code: GuardErrorCode, message: string, context: GuardErrorContext = {}, options?: { cause?: unknown; status?: number }) {
     super(message, options)
     this.code = code
-    this.status = this.statusCode = ERROR_CODES[code]
+    this.status = this.statusCode = options?.status ?? ERROR_CODES[code]
     this.context = context
-    this.challenge = challengeFor[code] ?? (this.status === 401 && code !== 'ERR_JWT_MISSING' ? 'invalid_token' : undefined)
+    this.challenge = challengeFor[code] ?? (code === 'ERR_JWT_MISSING' ? undefined : challengeForStatus[this.status])
     this.stack = `${this.name} [${code}]: ${message}`
   }
 

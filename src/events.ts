@@ -1,3 +1,4 @@
+import { isThenable } from './callbacks.js'
 import type { GuardErrorCode } from './errors.js'
 
 /** Events passed to `onEvent`. None carries a token or key material. */
@@ -17,14 +18,45 @@ export type GuardEvent =
 
 export type EventSink = (event: GuardEvent) => void
 
-/** Wraps a user hook so that nothing it throws reaches a request. */
-export function eventSink(hook: ((event: GuardEvent) => void) | undefined): EventSink | undefined {
+/** A failure in words for one warning line: never more than 200 characters, no control characters. */
+function describe(err: unknown): string {
+  let text: string
+  try {
+    text = err instanceof Error ? `${err.name}: ${err.message}` : typeof err
+  } catch {
+    text = 'an error'
+  }
+  // eslint-disable-next-line no-control-regex
+  const controls = /[\u0000-\u001f\u007f-\u009f]/g
+  return String(text).replace(controls, ' ').slice(0, 200)
+}
+
+/**
+ * Wraps a user hook so that nothing it throws or rejects reaches a request or
+ * the process: the event is dropped, the answer stays what it was, and the
+ * first failure of each guard is reported once, as a process warning.
+ */
+export function eventSink(hook: ((event: GuardEvent) => unknown) | undefined): EventSink | undefined {
   if (!hook) return undefined
+  let warned = false
+  const failed = (err: unknown): void => {
+    if (warned) return
+    warned = true
+    try {
+      process.emitWarning(`jwtguard: onEvent failed (${describe(err)}); its failures are ignored and reported once per guard`, {
+        code: 'JWTGUARD_ON_EVENT_FAILED',
+      })
+    } catch {
+      // Warnings thrown as errors (--throw-deprecation and the like) must not reach a request either.
+    }
+  }
   return (event) => {
     try {
-      hook(event)
-    } catch {
-      // An observability hook must never break authentication.
+      const result = hook(event)
+      // An async hook: its rejection is handled here, never left unhandled (which ends the process).
+      if (isThenable(result)) result.then(undefined, failed)
+    } catch (err) {
+      failed(err)
     }
   }
 }

@@ -162,6 +162,10 @@ function stepOf(err: GuardError): ExplainStep['check'] {
     case 'ERR_JWT_CNF_UNSUPPORTED':
     case 'ERR_DPOP_BINDING_INVALID':
       return 'claims'
+    case 'ERR_CALLBACK_FAILED': {
+      const callback = err.context.callback
+      return callback === 'getKey' ? 'key' : callback === 'isRevoked' || callback === 'revocation' ? 'revocation' : 'claims'
+    }
     default:
       return 'key' // no matching key, or the key source is unavailable
   }
@@ -213,6 +217,8 @@ function failureDetail(
       return `issued ${humanDuration(now - (payload?.iat as number))} ago, older than maxTokenAge`
     case 'ERR_JWT_SCHEMA_INVALID':
       return `claims do not match claimsSchema at ${JSON.stringify(err.context.path ?? '')}`
+    case 'ERR_CALLBACK_FAILED':
+      return `your ${String(err.context.callback ?? 'callback')} failed (a ${err.status}, see the error's cause): the token was not judged`
     case 'ERR_JWKS_UNAVAILABLE':
     case 'ERR_JWKS_TIMEOUT':
     case 'ERR_JWKS_INVALID':

@@ -4,6 +4,7 @@ import type { AuthCheck } from './authz/checks.js'
 import { validateWithSchema } from './claims/schema.js'
 import { checkIssuer, normalizeTyp, validateClaims, type ClaimPolicy, type IssuerPolicy } from './claims/validate.js'
 import { explainOutcome, type Explanation } from './explain.js'
+import { callbackError } from './callbacks.js'
 import { GuardError } from './errors.js'
 import { eventSink, type EventSink } from './events.js'
 import { asGuardError, withChallenge, type ChallengeSettings } from './http/challenge.js'
@@ -450,19 +451,25 @@ function withConfirmation<C>(auth: AuthInfo<C>, payload: Record<string, unknown>
   return auth
 }
 
-/** Runs on every request, cached token or not: a revocation takes effect at once. */
+/**
+ * Runs on every request, cached token or not: a revocation takes effect at
+ * once. A check that throws or rejects (sync or async) is a 503: the token may
+ * be fine, and a revoked one must not pass (unless it threw a status of its own).
+ */
 async function checkRevocation<C>(b: Built<C>, auth: AuthInfo<C>): Promise<void> {
   const { isRevoked, revocation } = b.options
+  let asking: 'isRevoked' | 'revocation' = 'isRevoked'
   let revoked: boolean
   try {
-    revoked =
-      // Any truthy answer revokes, as in express-jwt: a ported hook returning a row or 1 must not let tokens through.
-      (isRevoked !== undefined && Boolean(await isRevoked(auth))) ||
-      (revocation !== undefined && Boolean(await revocation.isRevoked(auth as AuthInfo<unknown>, b.revocationContext)))
+    // Any truthy answer revokes, as in express-jwt: a ported hook returning a row or 1 must not let tokens through.
+    revoked = isRevoked !== undefined && Boolean(await isRevoked(auth))
+    asking = 'revocation'
+    if (!revoked && revocation !== undefined) revoked = Boolean(await revocation.isRevoked(auth as AuthInfo<unknown>, b.revocationContext))
   } catch (err) {
-    if (err instanceof GuardError) throw err
-    b.emit?.({ type: 'revocation_unavailable', reason: 'check_threw', failOpen: false })
-    throw new GuardError('ERR_REVOCATION_UNAVAILABLE', 'Revocation service unavailable', { reason: 'check_threw' }, { cause: err })
+    const error = callbackError(err, asking, 'ERR_REVOCATION_UNAVAILABLE', 'Revocation service unavailable', 'check_threw')
+    if (error !== err && error.code === 'ERR_REVOCATION_UNAVAILABLE')
+      b.emit?.({ type: 'revocation_unavailable', reason: 'check_threw', failOpen: false })
+    throw error
   }
   if (revoked) throw new GuardError('ERR_JWT_REVOKED', 'Token revoked', { reason: 'revoked' })
 }

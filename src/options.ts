@@ -120,7 +120,10 @@ export interface GuardOptions<C = DefaultClaims> {
   claimVariables?: Record<string, string>
   /** `realm` of the `WWW-Authenticate` challenge. Default `'api'`. */
   realm?: string
-  /** Observability hook. Never receives a token. Errors it throws are ignored. */
+  /**
+   * Observability hook; may be async. Never receives a token. What it throws or rejects changes no answer
+   * and is reported once per guard as a process warning (`JWTGUARD_ON_EVENT_FAILED`).
+   */
   onEvent?: (event: GuardEvent) => void
   /** Remote key-set cache settings. */
   jwksCache?: JwksCacheOptions

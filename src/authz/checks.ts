@@ -1,3 +1,4 @@
+import { callbackError, isThenable, promiseReturned } from '../callbacks.js'
 import { GuardError } from '../errors.js'
 import { SCOPE_TOKEN } from '../http/challenge.js'
 import type { AuthInfo, DefaultClaims } from '../types.js'
@@ -123,12 +124,14 @@ export function requireClaims<C = DefaultClaims>(
   }
   return (auth) => {
     const a = authenticated(auth)
-    let ok: boolean
+    let answer: unknown
     try {
-      ok = predicate(a) === true
-    } catch (cause) {
-      throw new GuardError('ERR_JWT_CLAIM_CHECK_FAILED', 'Claim check failed', { reason: 'predicate_threw' }, { cause })
+      answer = predicate(a)
+    } catch (err) {
+      // A predicate that throws has a bug (a 500), unless it threw an http-errors error to choose the answer.
+      throw callbackError(err, 'requireClaims')
     }
-    if (!ok) throw new GuardError('ERR_JWT_CLAIM_CHECK_FAILED', description, { reason: 'check_failed' })
+    if (isThenable(answer)) throw promiseReturned(answer, 'requireClaims')
+    if (answer !== true) throw new GuardError('ERR_JWT_CLAIM_CHECK_FAILED', description, { reason: 'check_failed' })
   }
 }

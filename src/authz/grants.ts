@@ -1,3 +1,5 @@
+import { callbackError, isThenable, promiseReturned } from '../callbacks.js'
+
 /**
  * How scopes or roles are read from claims: a claim name (`cognito:groups`,
  * `https://example.com/roles` — tried whole first), a dotted path
@@ -61,7 +63,21 @@ function splitPath(path: string, variables: Readonly<Record<string, string>>, op
 
 /** Compiles a `ClaimReader` into a function; paths are split once, here. */
 export function compileReader(reader: ClaimReader, variables: Readonly<Record<string, string>>, option: string): GrantReader {
-  if (typeof reader === 'function') return (payload) => grantsOf(reader(payload))
+  if (typeof reader === 'function') {
+    const callback = option === 'rolesClaim' ? 'rolesClaim' : 'scopeClaim'
+    return (payload) => {
+      let value: unknown
+      try {
+        value = reader(payload)
+        if (!isThenable(value)) return grantsOf(value)
+      } catch (err) {
+        // The reader's bug (or a hostile value it returned) is the server's fault, never a refused token.
+        throw callbackError(err, callback)
+      }
+      // An async reader would grant nothing and leave its rejection unhandled.
+      throw promiseReturned(value, callback)
+    }
+  }
   // A top-level array is always a list of paths (`['scope', 'scp']`); a path given as segments is wrapped: `[['a.b', 'c']]`.
   const list: readonly ClaimPath[] = typeof reader === 'string' ? [reader] : (reader as readonly ClaimPath[])
   if (!Array.isArray(list) || list.length === 0) throw new TypeError(`jwtguard: option "${option}" must name claims`)

@@ -1,3 +1,4 @@
+import { callbackError } from '../callbacks.js'
 import { GuardError } from '../errors.js'
 
 /**
@@ -22,24 +23,31 @@ interface StandardIssue {
 
 function issuePath(issue: StandardIssue | undefined): string {
   if (!issue?.path) return ''
-  return issue.path.map((p) => String(typeof p === 'object' ? p.key : p)).join('.')
+  return issue.path.map((p) => String(typeof p === 'object' && p !== null ? p.key : p)).join('.')
 }
 
-/** Validates verified claims; the failing path goes on the error's context, not in its message. */
+/**
+ * Validates verified claims; the failing path goes on the error's context, not
+ * in its message. Issues are the token's fault (401); a schema that throws,
+ * rejects or answers outside the Standard Schema contract is the server's (500).
+ */
 export async function validateWithSchema<C>(schema: StandardSchemaV1<unknown, C>, payload: unknown): Promise<C> {
-  let result: StandardResult<C>
+  let refusal: GuardError
   try {
-    result = await schema['~standard'].validate(payload)
-  } catch (cause) {
-    throw new GuardError('ERR_JWT_SCHEMA_INVALID', 'Token claims invalid', { reason: 'schema_threw' }, { cause })
-  }
-  if (result.issues) {
-    const first = result.issues[0]
-    throw new GuardError('ERR_JWT_SCHEMA_INVALID', 'Token claims invalid', {
+    const result: unknown = await schema['~standard'].validate(payload)
+    if (typeof result !== 'object' || result === null) throw new TypeError('claimsSchema returned no result')
+    const { issues } = result as { issues?: ReadonlyArray<StandardIssue> }
+    if (!issues) {
+      if (!('value' in result)) throw new TypeError('claimsSchema returned neither value nor issues')
+      return (result as { value: C }).value
+    }
+    refusal = new GuardError('ERR_JWT_SCHEMA_INVALID', 'Token claims invalid', {
       reason: 'schema',
-      path: issuePath(first),
-      issues: result.issues.map((i) => ({ path: issuePath(i), message: i.message })),
+      path: issuePath(issues[0]),
+      issues: issues.map((i) => ({ path: issuePath(i), message: String(i.message) })),
     })
+  } catch (err) {
+    throw callbackError(err, 'claimsSchema')
   }
-  return result.value
+  throw refusal
 }

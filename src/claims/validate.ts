@@ -28,6 +28,9 @@ export interface ClaimPolicy {
 const MAX_NUMERIC_DATE = 253402300799
 
 // Messages name claims without quotes: they become an RFC 6750 `error_description`, where `"` is not allowed.
+/** Registered claims the guard reads as strings beyond `iss` and the audience, which are checked on their own. */
+const STRING_CLAIMS = ['sub', 'jti'] as const
+
 function claimInvalid(claim: string, reason: string): GuardError {
   return new GuardError('ERR_JWT_CLAIM_INVALID', `Invalid ${claim} claim`, { claim, reason })
 }
@@ -84,6 +87,11 @@ export function validateClaims(payload: Record<string, unknown>, policy: ClaimPo
     if (now - iat - tolerance > policy.maxTokenAge) {
       throw new GuardError('ERR_JWT_TOO_OLD', 'Token too old', { claim: 'iat', reason: 'max_age', iat })
     }
+  }
+
+  // RFC 7519 §4.1.2 / §4.1.7: strings. Revocation looks both up as strings, so a number there would skip it.
+  for (const claim of STRING_CLAIMS) {
+    if (has(payload, claim) && typeof payload[claim] !== 'string') throw claimInvalid(claim, 'not_string')
   }
 
   for (const [claim, value] of policy.expectedClaims) {

@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
+import { callbackError } from '../callbacks.js'
 import { GuardError } from '../errors.js'
 import type { EventSink } from '../events.js'
 import { decodeJsonSegment } from '../intake/token.js'
@@ -146,8 +147,15 @@ export async function verifyProof(policy: DpopPolicy, request: ProofRequest): Pr
 /**
  * Replay: a proof is single-use for as long as its `iat` could be accepted
  * (`proofMaxAge` either side of now, hence `2 × proofMaxAge + 1` seconds). A store
- * that cannot record it rejects, and the proof is refused with its error.
+ * that cannot record it (full, or failing) refuses the proof, fail closed.
  */
 export async function rememberProof(policy: DpopPolicy, proof: CheckedProof, emit: EventSink | undefined): Promise<void> {
-  if (!(await policy.replay.remember(proof.replayKey, policy.proofMaxAge * 2 + 1, { emit }))) throw invalidProof('replay')
+  let fresh: unknown
+  try {
+    fresh = await policy.replay.remember(proof.replayKey, policy.proofMaxAge * 2 + 1, { emit })
+  } catch (err) {
+    // A store that cannot answer cannot rule a replay out: 503, fail closed, never the client's fault.
+    throw callbackError(err, 'dpop.replayStore', 'ERR_DPOP_REPLAY_UNAVAILABLE', 'DPoP replay check unavailable', 'store_failed')
+  }
+  if (!fresh) throw invalidProof('replay')
 }

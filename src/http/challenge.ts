@@ -1,3 +1,4 @@
+import { explicitStatus, withExplicitStatus } from '../callbacks.js'
 import { GuardError, withHeaders } from '../errors.js'
 
 /** What the HTTP layer needs to write a challenge, fixed at construction. */
@@ -82,8 +83,14 @@ export function withChallenge(
   return withHeaders(err, headers)
 }
 
-/** Turns anything thrown inside the guard into a `GuardError`, so adapters only ever see one kind. */
+/**
+ * Turns anything thrown inside the guard into a `GuardError`, so adapters only
+ * ever see one kind. An error that asks for an HTTP status (an `http-errors`
+ * error a route check threw) keeps it.
+ */
 export function asGuardError(err: unknown): GuardError {
   if (err instanceof GuardError) return err
+  const status = explicitStatus(err)
+  if (status !== undefined) return withExplicitStatus(err as object, status, undefined)
   return new GuardError('ERR_JWT_MALFORMED', 'Invalid token', { reason: 'unexpected' }, { cause: err })
 }

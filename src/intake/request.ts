@@ -1,3 +1,4 @@
+import { callbackError, isThenable, promiseReturned } from '../callbacks.js'
 import { GuardError } from '../errors.js'
 
 /** The framework-neutral request every adapter builds. Header names are lower-case. */
@@ -164,6 +165,22 @@ function readQuery(request: GuardRequest, name: string): string | undefined {
 }
 
 /**
+ * A `tokenFrom` function's token. Its failure is the server's (500, see
+ * `callbackError`), never the client's; a value that is not a string may come
+ * from the request (a parsed body or query) and is refused as a malformed token.
+ */
+function fromFunction(source: (request: GuardRequest) => string | undefined, request: GuardRequest): ExtractedToken | undefined {
+  let token: unknown
+  try {
+    token = source(request)
+  } catch (err) {
+    throw callbackError(err, 'tokenFrom')
+  }
+  if (isThenable(token)) throw promiseReturned(token, 'tokenFrom')
+  return token ? { token: token as string, scheme: undefined } : undefined
+}
+
+/**
  * Finds the one token of a request. RFC 6750 §2: a client must not use more
  * than one method, so a token found in two places is a 400, not a guess.
  * Credentials from `Authorization` come back `unchecked`: run
@@ -178,10 +195,8 @@ export function locateToken(
   for (const source of sources) {
     let next: ExtractedToken | undefined
     if (source === 'header') next = fromAuthorization(request, schemes)
-    else if (typeof source === 'function') {
-      const token = source(request)
-      next = token ? { token, scheme: undefined } : undefined
-    } else {
+    else if (typeof source === 'function') next = fromFunction(source, request)
+    else {
       const token = 'cookie' in source ? readCookie(request, source.cookie) : readQuery(request, source.query)
       next = token ? { token, scheme: undefined } : undefined
     }

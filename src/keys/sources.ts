@@ -1,6 +1,7 @@
 import { createPublicKey, createSecretKey, KeyObject, type webcrypto } from 'node:crypto'
 import type { JSONWebKeySet, JWK, JWSHeaderParameters } from 'jose'
 import { LRUCache } from 'lru-cache'
+import { callbackError } from '../callbacks.js'
 import { GuardError } from '../errors.js'
 import type { EventSink } from '../events.js'
 import type { IssuerPolicy } from '../claims/validate.js'
@@ -191,8 +192,9 @@ function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolve
       let input: KeyInput | undefined
       try {
         input = await getKey(header, token)
-      } catch (cause) {
-        throw new GuardError('ERR_KEY_SOURCE_UNAVAILABLE', 'Key source unavailable', { reason: 'get_key_failed' }, { cause })
+      } catch (err) {
+        // A key source that fails may only be down: 503, never a refused token (unless it threw a status of its own).
+        throw callbackError(err, 'getKey', 'ERR_KEY_SOURCE_UNAVAILABLE', 'Key source unavailable', 'get_key_failed')
       }
       if (input === undefined || input === null) return []
       let key: KeyObject

@@ -100,7 +100,7 @@ describe('claimsSchema: any Standard Schema, no library', () => {
     })
   })
 
-  it('a validate that throws answers 401, the cause kept off the message', async () => {
+  it('a validate that throws is a server fault: 500, the cause kept off the message', async () => {
     const bug = new Error('secret-internal-detail')
     const throwing: StandardSchemaV1<unknown, unknown> = {
       '~standard': {
@@ -114,7 +114,7 @@ describe('claimsSchema: any Standard Schema, no library', () => {
     const err = await guardFor(throwing)
       .verify(await issuer.sign({}))
       .catch((e: unknown) => e)
-    expect(err).toMatchObject({ status: 401, code: 'ERR_JWT_SCHEMA_INVALID', context: { reason: 'schema_threw' }, cause: bug })
+    expect(err).toMatchObject({ status: 500, code: 'ERR_CALLBACK_FAILED', context: { callback: 'claimsSchema' }, cause: bug })
     expect((err as Error).message).not.toContain('secret-internal-detail')
   })
 
