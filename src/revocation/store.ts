@@ -45,6 +45,10 @@ export interface RevocationKeys {
 export function revocationKeys(auth: AuthInfo<unknown>, missingJti: 'refuse' | 'allow', jtiClaim = 'jti'): RevocationKeys {
   const payload = auth.claims
   const id = payload[jtiClaim]
+  // A token id that is there but not a string (a number `uti`) would never match a revoked id: refuse it,
+  // whatever `missingJti` says, as validation does for `jti` itself.
+  if (id !== undefined && typeof id !== 'string')
+    throw new GuardError('ERR_JWT_CLAIM_INVALID', 'Invalid token id claim', { claim: jtiClaim, reason: 'not_string' })
   const jti = typeof id === 'string' && id !== '' ? id : undefined
   if (jti === undefined && missingJti === 'refuse') {
     throw new GuardError('ERR_JWT_JTI_MISSING', 'Token has no token id', { claim: jtiClaim, reason: 'missing' })

@@ -29,6 +29,14 @@ describe('claim types cannot dodge revocation', () => {
     expect(await rejection(guard.verify(await sign({ sub: '42', jti: 'j-2' })))).toMatchObject({ code: 'ERR_JWT_REVOKED' })
   })
 
+  it('a numeric token id under jtiClaim (Entra uti) is refused, not let past a revoked id (missingJti allow)', async () => {
+    const store = memoryRevocationStore({ missingJti: 'allow' })
+    await store.revoke('77', now() + 600)
+    const guard = createGuard({ ...base, jtiClaim: 'uti', revocation: store })
+    expect(await rejection(guard.verify(await sign({ sub: 'u', uti: 77 })))).toMatchObject(invalid('uti'))
+    expect(await rejection(guard.verify(await sign({ sub: 'u', uti: '77' })))).toMatchObject({ code: 'ERR_JWT_REVOKED' })
+  })
+
   it('a numeric jti is refused, not let past a revoked jti (missingJti allow)', async () => {
     const store = memoryRevocationStore({ missingJti: 'allow' })
     await store.revoke('123', now() + 600)
