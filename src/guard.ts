@@ -97,7 +97,8 @@ interface Built<C> {
 export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<C> {
   const emit = eventSink(options?.onEvent)
   const resolved = resolveOptions(options as GuardOptions<unknown>)
-  const keys = createKeyResolver(options as GuardOptions<unknown>, resolved.remote, emit)
+  const issuerPolicies = [...resolved.policy.issuers.values()]
+  const keys = createKeyResolver(options as GuardOptions<unknown>, issuerPolicies, resolved.remote, emit)
   const algorithms = resolved.finish(keys)
   const variables = options.claimVariables ?? {}
   const dpop = options.dpop === undefined || options.dpop === false ? undefined : dpopPolicy(options.dpop)
@@ -134,7 +135,6 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     revocable: options.isRevoked !== undefined || options.revocation !== undefined,
     options,
   }
-  const issuerPolicies = [...resolved.policy.issuers.values()]
   const issuers = issuerPolicies.map((i) => i.issuer)
 
   const reject = (err: unknown, scheme?: 'Bearer' | 'DPoP'): never => {

@@ -1,6 +1,5 @@
 import { createPublicKey, createSecretKey, KeyObject, type webcrypto } from 'node:crypto'
 import type { JSONWebKeySet, JWK, JWSHeaderParameters } from 'jose'
-import { LRUCache } from 'lru-cache'
 import { GuardError } from '../errors.js'
 import type { EventSink } from '../events.js'
 import type { IssuerPolicy } from '../claims/validate.js'
@@ -132,34 +131,45 @@ function localSetResolver(jwks: JSONWebKeySet, emit: EventSink | undefined): Key
   }
 }
 
-/** Maximum number of remote key sets (issuers or JWKS URLs) held at once. */
-export const MAX_REMOTE_SETS = 1000
-
-function remoteResolver(jwksUri: string | undefined, settings: RemoteSettings, emit: EventSink | undefined): KeyResolver {
-  // One set per JWKS URL or discovered issuer, bounded: a key of issuer B never verifies a token of issuer A
-  // unless both were configured with the same JWKS.
-  const sets = new LRUCache<string, RemoteKeySet>({ max: MAX_REMOTE_SETS })
-  const setFor = (issuer: IssuerPolicy): RemoteKeySet => {
+/**
+ * One remote set per configured issuer, made at construction and held for the guard's life: the
+ * configuration is the bound. Evicting sets under a bound smaller than it would forget their cooldowns,
+ * and forged tokens rotating over the issuers would then buy one fetch each. Issuers configured with the
+ * same JWKS URL share one set; a key of issuer B never verifies a token of issuer A otherwise.
+ */
+function remoteResolver(
+  jwksUri: string | undefined,
+  issuers: readonly IssuerPolicy[],
+  settings: RemoteSettings,
+  emit: EventSink | undefined,
+): KeyResolver {
+  const byLabel = new Map<string, RemoteKeySet>()
+  const sets = new Map<IssuerPolicy, RemoteKeySet>()
+  for (const issuer of issuers) {
     const uri = issuer.jwksUri ?? jwksUri
     const label = uri ?? issuer.issuer
-    let set = sets.get(label)
-    if (!set) sets.set(label, (set = new RemoteKeySet(uri ? { jwksUri: uri } : { issuer: issuer.issuer }, settings, emit)))
-    return set
+    let set = byLabel.get(label)
+    if (!set) byLabel.set(label, (set = new RemoteKeySet(uri ? { jwksUri: uri } : { issuer: issuer.issuer }, settings, emit)))
+    sets.set(issuer, set)
   }
+  // Callers pass only the configured policies (a token's `iss` is matched against them first).
+  const setFor = (issuer: IssuerPolicy): RemoteKeySet => sets.get(issuer)!
+  const distinct = (list: readonly IssuerPolicy[]): RemoteKeySet[] => [...new Set(list.map(setFor))]
   return {
     inferredAlgorithms: undefined,
     isSymmetric: false,
     resolve: (header, issuer) => setFor(issuer).candidates(header.alg!, header.kid),
-    warm: async (issuers) => {
-      // At most as many sets as are held, a few at a time: warming more would only evict them again.
-      const queue = issuers.slice(0, MAX_REMOTE_SETS)
+    warm: async (list) => {
+      // A few at a time: thousands of tenants must not open thousands of connections at once.
+      const queue = distinct(list)
+      let next = 0
       const worker = async (): Promise<void> => {
-        for (let next = queue.shift(); next; next = queue.shift()) await setFor(next).warm()
+        while (next < queue.length) await queue[next++]!.warm()
       }
       await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker))
     },
-    reload: async (issuers) => {
-      await Promise.all(issuers.map((i) => setFor(i).reload()))
+    reload: async (list) => {
+      await Promise.all(distinct(list).map((set) => set.reload()))
     },
     kids: (issuer) => setFor(issuer).kids(),
     keysValidUntil: (issuer) => setFor(issuer).validUntil(),
@@ -205,8 +215,16 @@ function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolve
   }
 }
 
-/** Builds the one key source the options name; throws a TypeError naming the option otherwise. */
-export function createKeyResolver(options: GuardOptions<unknown>, settings: RemoteSettings, emit: EventSink | undefined): KeyResolver {
+/**
+ * Builds the one key source the options name; throws a TypeError naming the option otherwise.
+ * `issuers` are the configured issuers' policies: remote keys are held for each of them.
+ */
+export function createKeyResolver(
+  options: GuardOptions<unknown>,
+  issuers: readonly IssuerPolicy[],
+  settings: RemoteSettings,
+  emit: EventSink | undefined,
+): KeyResolver {
   const given = KEY_SOURCES.filter((name) => options[name] !== undefined)
   if (given.length > 1)
     throw new TypeError(`jwtguard: options ${given.map((g) => `"${g}"`).join(' and ')} are exclusive: give one key source`)
@@ -221,11 +239,11 @@ export function createKeyResolver(options: GuardOptions<unknown>, settings: Remo
       if (typeof options.getKey !== 'function') throw new TypeError('jwtguard: option "getKey" must be a function')
       return getKeyResolver(options.getKey)
     case 'jwksUri':
-      return remoteResolver(options.jwksUri, settings, emit)
+      return remoteResolver(options.jwksUri, issuers, settings, emit)
     default:
       if (options.issuer === undefined) {
         throw new TypeError('jwtguard: no key source: give "issuer" (for discovery), "jwksUri", "jwks", "publicKey", "secret" or "getKey"')
       }
-      return remoteResolver(undefined, settings, emit)
+      return remoteResolver(undefined, issuers, settings, emit)
   }
 }
