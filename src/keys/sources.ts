@@ -6,6 +6,7 @@ import type { IssuerPolicy } from '../claims/validate.js'
 import type { GuardOptions, KeyInput } from '../options.js'
 import { algorithmsForKeyShape, HMAC_MIN_BYTES, keyShapeFor } from './algorithms.js'
 import { KeySet, unusableReason } from './jwk.js'
+import { HELD, type Candidate, type KeyLease } from './lease.js'
 import { RemoteKeySet, type RemoteSettings } from './remote.js'
 
 /** A key as the verifier takes it: imported once, reused for every token. */
@@ -19,10 +20,13 @@ export interface KeyResolver {
   /** Algorithms this source can verify with, when it knows (used for defaults). */
   readonly inferredAlgorithms: readonly string[] | undefined
   readonly isSymmetric: boolean
-  resolve(header: JWSHeaderParameters, issuer: IssuerPolicy, token: string): VerifyKey[] | Promise<VerifyKey[]>
+  resolve(header: JWSHeaderParameters, issuer: IssuerPolicy, token: string): Candidate[] | Promise<Candidate[]>
   /** Loads remote keys now (for `guard.ready()`); no-op for local sources. */
   warm(issuers: readonly IssuerPolicy[]): Promise<void>
-  /** Forces a refetch of remote keys. */
+  /**
+   * Forces a refetch of remote keys; a key the new set lacks is withdrawn. For `getKey`, withdraws
+   * every key it returned so far (it cannot tell which left); local keys cannot leave.
+   */
   reload(issuers: readonly IssuerPolicy[]): Promise<void>
   kids(issuer: IssuerPolicy): string[]
   /** Epoch ms until which keys resolved now may be trusted (remote sets); `undefined` for local keys. */
@@ -107,10 +111,11 @@ const sameAlg = (bound: string | undefined, alg: string): boolean =>
 
 function staticResolver(key: KeyObject, symmetric: boolean, bound?: string): KeyResolver {
   const shape = shapeOf(key)
+  const candidate: Candidate = { key, lease: HELD }
   return {
     inferredAlgorithms: symmetric ? undefined : algorithmsForKeyShape(shape.kty, shape.crv).filter((a) => sameAlg(bound, a)),
     isSymmetric: symmetric,
-    resolve: (header) => (fitsAlg(key, header.alg!) && sameAlg(bound, header.alg!) ? [key] : []),
+    resolve: (header) => (fitsAlg(key, header.alg!) && sameAlg(bound, header.alg!) ? [candidate] : []),
     warm: async () => {},
     reload: async () => {},
     kids: () => [],
@@ -177,9 +182,12 @@ function remoteResolver(
 }
 
 function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolver {
-  // Imports are memoized per returned object, so a getKey that returns a cached JWK costs one import.
-  const imported = new WeakMap<object, KeyObject>()
-  const toKey = (input: KeyInput, alg: string): KeyObject => {
+  // jwtguard cannot see a key leave the user's store: every key returned until `reload()` shares one
+  // lease, which `reload()` withdraws. Imports are memoized per returned object under that lease, so a
+  // getKey that returns a cached JWK costs one import per reload.
+  let lease: KeyLease = { withdrawn: false }
+  let imported = new WeakMap<object, Candidate>()
+  const toCandidate = (input: KeyInput, alg: string): Candidate => {
     if (typeof input === 'object' && imported.has(input)) return imported.get(input)!
     let key: KeyObject
     if (alg.startsWith('HS'))
@@ -187,8 +195,9 @@ function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolve
     else if ((input as JWK).kty === 'oct') throw new TypeError('symmetric key for an asymmetric algorithm')
     else key = importPublicKey(input, 'getKey')
     if (alg.startsWith('HS') && (key.symmetricKeySize ?? 0) < HMAC_MIN_BYTES[alg]!) throw new TypeError('HMAC key shorter than the hash')
-    if (typeof input === 'object') imported.set(input, key)
-    return key
+    const candidate: Candidate = { key, lease }
+    if (typeof input === 'object') imported.set(input, candidate)
+    return candidate
   }
   return {
     inferredAlgorithms: undefined,
@@ -201,16 +210,20 @@ function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolve
         throw new GuardError('ERR_KEY_SOURCE_UNAVAILABLE', 'Key source unavailable', { reason: 'get_key_failed' }, { cause })
       }
       if (input === undefined || input === null) return []
-      let key: KeyObject
+      let candidate: Candidate
       try {
-        key = toKey(input, header.alg!)
+        candidate = toCandidate(input, header.alg!)
       } catch (cause) {
         throw new GuardError('ERR_JWKS_NO_MATCHING_KEY', 'No matching key', { reason: 'get_key_unusable' }, { cause })
       }
-      return fitsAlg(key, header.alg!) && sameAlg(jwkAlgOf(input), header.alg!) ? [key] : []
+      return fitsAlg(candidate.key, header.alg!) && sameAlg(jwkAlgOf(input), header.alg!) ? [candidate] : []
     },
     warm: async () => {},
-    reload: async () => {},
+    reload: async () => {
+      lease.withdrawn = true
+      lease = { withdrawn: false }
+      imported = new WeakMap()
+    },
     kids: () => [],
   }
 }
