@@ -40,14 +40,19 @@ interface Entry {
   jwk: JWK
   kid: string | undefined
   /** The members that make the key what it is: an entry with the same identity in the next set is this key. */
-  identity: string
+  identity: string | undefined
   lease: KeyLease
   candidate: Candidate | undefined
   broken: boolean
 }
 
-const identityOf = (jwk: JWK): string =>
-  JSON.stringify([jwk.kty, jwk.crv, jwk.n, jwk.e, jwk.x, jwk.y, jwk.kid, jwk.alg, jwk.use, jwk.key_ops])
+function identityOf(jwk: JWK): string | undefined {
+  try {
+    return JSON.stringify([jwk.kty, jwk.crv, jwk.n, jwk.e, jwk.x, jwk.y, jwk.kid, jwk.alg, jwk.use, jwk.key_ops])
+  } catch {
+    return undefined // members JSON cannot hold (only in a local JWKS object): such a key never imports anyway
+  }
+}
 
 /** At most this many keys are tried for one token that names no `kid` (or a duplicated one). */
 export const MAX_CANDIDATES = 4
@@ -79,6 +84,10 @@ export class KeySet {
     if (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as { keys?: unknown }).keys)) return undefined
     const leaving = new Map<string, Entry[]>()
     for (const e of previous?.entries ?? []) {
+      if (e.identity === undefined) {
+        e.lease.withdrawn = true
+        continue
+      }
       const same = leaving.get(e.identity)
       if (same) same.push(e)
       else leaving.set(e.identity, [e])
@@ -92,7 +101,7 @@ export class KeySet {
         continue
       }
       const identity = identityOf(jwk as JWK)
-      const kept = leaving.get(identity)?.pop()
+      const kept = identity === undefined ? undefined : leaving.get(identity)?.pop()
       entries.push(kept ?? { jwk: jwk as JWK, kid, identity, lease: { withdrawn: false }, candidate: undefined, broken: false })
     }
     for (const same of leaving.values()) for (const e of same) e.lease.withdrawn = true

@@ -182,3 +182,12 @@ describe.each(FRAMEWORKS)('over HTTP on $name', (framework) => {
     }
   })
 })
+
+describe('key identity (what decides that a refetched key is the same key)', () => {
+  it('a local JWKS member JSON cannot hold builds a guard whose key verifies nothing, as before', async () => {
+    const server = await serve()
+    const jwk = { ...server.keys[0]!.publicJwk, x: 1n }
+    const guard = createGuard({ issuer: server.origin, audience: AUDIENCE, jwks: { keys: [jwk as never] } })
+    expect(await answer(guard.verify(await server.sign(server.keys[0]!)))).toMatch(/ 401$/)
+  })
+})
