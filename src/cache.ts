@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
+import type { KeyLease } from './keys/lease.js'
 import type { AuthInfo } from './types.js'
 
 /** Verified-token cache settings. */
@@ -8,13 +9,14 @@ export interface CacheOptions {
   max?: number
   /**
    * Longest time a verified token is reused, in seconds (never past its `exp`).
-   * It also bounds how long a token stays accepted after its signing key was
-   * withdrawn from the JWKS. Default 60.
+   * A token whose key left its set (refetch or `guard.reload()`) is judged
+   * afresh at once; for `getKey` keys, which jwtguard cannot see leave, only
+   * `guard.reload()` or this bound does it. Default 60.
    */
   ttl?: number
 }
 
-type Entry<C> = Omit<AuthInfo<C>, 'token'> & { validUntil: number }
+type Entry<C> = Omit<AuthInfo<C>, 'token'> & { validUntil: number; lease: KeyLease }
 
 /** Digest of the token: the cache never holds tokens themselves. Intake has made the token canonical. */
 export const tokenDigest = (token: string): string => hash('sha256', token, 'base64url')
@@ -32,7 +34,8 @@ export function deepFreeze<T>(value: T): T {
 
 /**
  * Holds the final `AuthInfo` of verified tokens (claims frozen, scopes and
- * roles parsed) until `min(exp, ttl)`, bounded by `max`. Failures are never
+ * roles parsed) until `min(exp, ttl)`, bounded by `max`, or until the key
+ * that verified it is withdrawn (one flag read per hit). Failures are never
  * cached; revocation and per-request checks run on every hit anyway.
  */
 export class VerifiedCache<C> {
@@ -47,7 +50,7 @@ export class VerifiedCache<C> {
   get(digest: string, token: string): AuthInfo<C> | undefined {
     const entry = this.lru.get(digest)
     if (!entry) return undefined
-    if (Date.now() >= entry.validUntil) {
+    if (entry.lease.withdrawn || Date.now() >= entry.validUntil) {
       this.lru.delete(digest)
       return undefined
     }
@@ -64,10 +67,13 @@ export class VerifiedCache<C> {
     return auth
   }
 
-  /** `validUntil`: epoch ms after which the token's own claims would refuse it. */
-  set(digest: string, auth: AuthInfo<C>, validUntil: number): void {
+  /**
+   * `validUntil`: epoch ms after which the token's own claims would refuse it. `lease`: of the key
+   * that verified it; a key withdrawn while the token was being verified vouches for nothing more.
+   */
+  set(digest: string, auth: AuthInfo<C>, validUntil: number, lease: KeyLease): void {
     const until = Math.min(validUntil, Date.now() + this.ttlMs)
-    if (until <= Date.now()) return
+    if (until <= Date.now() || lease.withdrawn) return
     const { header, payload, claims, scopes, roles, encrypted, cnf } = auth
     this.lru.set(digest, {
       ...(cnf ? { cnf: deepFreeze(cnf) } : {}),
@@ -78,6 +84,7 @@ export class VerifiedCache<C> {
       roles: deepFreeze(roles),
       encrypted,
       validUntil: until,
+      lease,
     })
   }
 

@@ -19,7 +19,8 @@ import {
 import { parseToken, type ParsedToken } from './intake/token.js'
 import { checkReplicatedClaims, decryptToken, type DecryptionPolicy } from './jwe/decrypt.js'
 import { decryptionPolicy } from './jwe/policy.js'
-import { createKeyResolver, type KeyResolver, type VerifyKey } from './keys/sources.js'
+import { createKeyResolver, type KeyResolver } from './keys/sources.js'
+import { HELD, type Candidate, type KeyLease } from './keys/lease.js'
 import { resolveOptions } from './config.js'
 import { cacheSettings, deepFreeze, tokenDigest, VerifiedCache } from './cache.js'
 import type { GuardOptions } from './options.js'
@@ -66,7 +67,10 @@ export interface Guard<C = DefaultClaims> {
   explain(token: string): Promise<Explanation>
   /** Fetches remote keys now (call before `listen()`); rejects if they cannot be had. */
   ready(): Promise<void>
-  /** Forces a refetch of remote keys (e.g. after the IdP announced a rotation). */
+  /**
+   * Forces a refetch of remote keys (e.g. after the IdP announced a rotation). Cached tokens verified
+   * by a key the new set lacks are judged afresh; with `getKey`, every key it returned so far is.
+   */
   reload(): Promise<void>
   /** RFC 9728 metadata (`resourceMetadata`): adapters serve `document` on `path`. */
   readonly protectedResource: ProtectedResource | undefined
@@ -118,7 +122,8 @@ interface Built<C> {
 export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<C> {
   const emit = eventSink(options?.onEvent)
   const resolved = resolveOptions(options as GuardOptions<unknown>)
-  const keys = createKeyResolver(options as GuardOptions<unknown>, resolved.remote, emit)
+  const issuerPolicies = [...resolved.policy.issuers.values()]
+  const keys = createKeyResolver(options as GuardOptions<unknown>, issuerPolicies, resolved.remote, emit)
   const algorithms = resolved.finish(keys)
   const variables = options.claimVariables ?? {}
   const dpop = options.dpop === undefined || options.dpop === false ? undefined : dpopPolicy(options.dpop)
@@ -156,7 +161,6 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     revocationContext: { emit, jtiClaim: resolved.jtiClaim },
     options,
   }
-  const issuerPolicies = [...resolved.policy.issuers.values()]
   const issuers = issuerPolicies.map((i) => i.issuer)
 
   const reject = (err: unknown, scheme?: 'Bearer' | 'DPoP'): never => {
@@ -327,9 +331,9 @@ function verifyCached<C>(b: Built<C>, token: string, digest: string | undefined)
   const work = verifyToken(b, token)
   b.inflight.set(token, work)
   return work.then(
-    ({ auth, until }) => {
+    ({ auth, until, lease }) => {
       b.inflight.delete(token)
-      if (digest !== undefined) b.cache?.set(digest, auth, until)
+      if (digest !== undefined) b.cache?.set(digest, auth, until, lease)
       return auth
     },
     (err: unknown) => {
@@ -339,10 +343,11 @@ function verifyCached<C>(b: Built<C>, token: string, digest: string | undefined)
   )
 }
 
-/** A verified token and the epoch ms until which its claims stay acceptable. */
+/** A verified token, the epoch ms until which its claims stay acceptable, and the lease of the key that verified it. */
 interface Verified<C> {
   auth: AuthInfo<C>
   until: number
+  lease: KeyLease
 }
 
 /** Epoch ms until which the verified claims stay acceptable: `exp`, and `iat + maxTokenAge`, with the tolerance. */
@@ -374,7 +379,8 @@ async function verifyJwe<C>(b: Built<C>, token: string, parsed: ParsedToken): Pr
     // Unsigned claims (allowed only with symmetric key management): the JWE header stands in for the JWS one.
     checkTyp(b, parsed.header)
     validateClaims(inner.payload, b.policy, Math.floor(Date.now() / 1000))
-    verified = { header: parsed.header as JWSHeaderParameters, payload: inner.payload, keysUntil: undefined }
+    // Its only key is a decryption key, given in the options: it cannot be withdrawn.
+    verified = { header: parsed.header as JWSHeaderParameters, payload: inner.payload, keysUntil: undefined, lease: HELD }
   }
   checkReplicatedClaims(parsed.header, verified.payload)
   return finish(b, token, verified, true)
@@ -391,6 +397,8 @@ interface JwsResult {
   payload: Record<string, unknown>
   /** Epoch ms until which the key that verified it may be trusted (remote keys), for the token cache. */
   keysUntil: number | undefined
+  /** The lease of the key that verified it (for a JWE, of the key that verified the inner JWS). */
+  lease: KeyLease
 }
 
 /**
@@ -413,17 +421,19 @@ function verifyJws<C, T>(b: Built<C>, parsed: ParsedToken, then: (result: JwsRes
   // The unverified `iss` only picks whose keys to try; nothing is fetched for an issuer outside the list.
   const issuer = checkIssuer(payload, b.policy.issuers)
   if (!issuer.algorithms.has(alg)) throw new GuardError('ERR_JWT_ALG_NOT_ALLOWED', 'Algorithm not allowed', { reason: 'alg' })
-  const signed = (candidates: readonly VerifyKey[]): Promise<T> => {
+  const signed = (candidates: readonly Candidate[]): Promise<T> => {
     if (candidates.length === 0) throw new GuardError('ERR_JWKS_NO_MATCHING_KEY', 'No matching key', { reason: 'no_key' })
-    return verifySignature(parsed.raw, alg, candidates).then(() => {
+    return verifySignature(parsed.raw, alg, candidates.map(keyOf)).then((i) => {
       validateClaims(payload, b.policy, Math.floor(Date.now() / 1000))
-      return then({ header, payload, keysUntil: b.keys.keysValidUntil?.(issuer) })
+      return then({ header, payload, keysUntil: b.keys.keysValidUntil?.(issuer), lease: candidates[i]!.lease })
     })
   }
   // Held keys come back synchronously: no promise until the signature check.
   const resolved = b.keys.resolve(header, issuer, parsed.raw)
   return Array.isArray(resolved) ? signed(resolved) : resolved.then(signed)
 }
+
+const keyOf = (candidate: Candidate): Candidate['key'] => candidate.key
 
 /**
  * The signed claims are frozen before the schema sees them: what it returns
@@ -436,12 +446,20 @@ function finish<C>(b: Built<C>, token: string, jws: JwsResult, encrypted: boolea
   return validateWithSchema(schema, signed).then((output) => verified(b, token, jws, output, encrypted))
 }
 
-function verified<C>(b: Built<C>, token: string, { header, payload, keysUntil }: JwsResult, output: C, encrypted: boolean): Verified<C> {
+function verified<C>(
+  b: Built<C>,
+  token: string,
+  { header, payload, keysUntil, lease }: JwsResult,
+  output: C,
+  encrypted: boolean,
+): Verified<C> {
   const auth = { token, header, payload: output, claims: payload, scopes: b.scopes(payload), roles: b.roles(payload), encrypted }
   return {
     auth: withConfirmation(auth, payload),
-    // A cached token never outlives the key set that verified it (a withdrawn key stops working in time).
+    // A cached token never outlives the key set that verified it (one no refetch could renew) …
     until: Math.min(validUntil(b, payload), keysUntil ?? Number.POSITIVE_INFINITY),
+    // … nor the key's place in it: a key withdrawn by a refetch or `reload()` takes its tokens with it.
+    lease,
   }
 }
 

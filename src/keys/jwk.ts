@@ -1,7 +1,8 @@
-import { createPublicKey, type KeyObject } from 'node:crypto'
+import { createPublicKey } from 'node:crypto'
 import type { JWK } from 'jose'
 import { keyShapeFor } from './algorithms.js'
 import { withCertificateKey } from './x5c.js'
+import type { Candidate, KeyLease } from './lease.js'
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
 const CURVES = new Set(['P-256', 'P-384', 'P-521', 'Ed25519'])
@@ -39,8 +40,19 @@ export function unusableReason(jwk: unknown): string | undefined {
 interface Entry {
   jwk: JWK
   kid: string | undefined
-  key: KeyObject | undefined
+  /** The members that make the key what it is: an entry with the same identity in the next set is this key. */
+  identity: string | undefined
+  lease: KeyLease
+  candidate: Candidate | undefined
   broken: boolean
+}
+
+function identityOf(jwk: JWK): string | undefined {
+  try {
+    return JSON.stringify([jwk.kty, jwk.crv, jwk.n, jwk.e, jwk.x, jwk.y, jwk.kid, jwk.alg, jwk.use, jwk.key_ops])
+  } catch {
+    return undefined // members JSON cannot hold (only in a local JWKS object): such a key never imports anyway
+  }
 }
 
 /** At most this many keys are tried for one token that names no `kid` (or a duplicated one). */
@@ -64,9 +76,23 @@ export class KeySet {
     }
   }
 
-  /** Builds a set from a JWKS document; `dropped` hears about every refused key. */
-  static from(jwks: unknown, dropped?: (kid: string | undefined, reason: string) => void): KeySet | undefined {
+  /**
+   * Builds a set from a JWKS document; `dropped` hears about every refused key. `previous` is the
+   * set this one replaces: a key both hold keeps its entry (imported key and lease), and every key
+   * only `previous` held is withdrawn, so that the tokens it verified are judged afresh.
+   */
+  static from(jwks: unknown, dropped?: (kid: string | undefined, reason: string) => void, previous?: KeySet): KeySet | undefined {
     if (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as { keys?: unknown }).keys)) return undefined
+    const leaving = new Map<string, Entry[]>()
+    for (const e of previous?.entries ?? []) {
+      if (e.identity === undefined) {
+        e.lease.withdrawn = true
+        continue
+      }
+      const same = leaving.get(e.identity)
+      if (same) same.push(e)
+      else leaving.set(e.identity, [e])
+    }
     const entries: Entry[] = []
     for (const given of (jwks as { keys: unknown[] }).keys) {
       const kid = typeof (given as JWK | null)?.kid === 'string' ? (given as JWK).kid : undefined
@@ -77,9 +103,15 @@ export class KeySet {
       }
       const jwk = certified?.jwk ?? given
       const reason = unusableReason(jwk)
-      if (reason) dropped?.(kid, reason)
-      else entries.push({ jwk: jwk as JWK, kid, key: undefined, broken: false })
+      if (reason) {
+        dropped?.(kid, reason)
+        continue
+      }
+      const identity = identityOf(jwk as JWK)
+      const kept = identity === undefined ? undefined : leaving.get(identity)?.pop()
+      entries.push(kept ?? { jwk: jwk as JWK, kid, identity, lease: { withdrawn: false }, candidate: undefined, broken: false })
     }
+    for (const same of leaving.values()) for (const e of same) e.lease.withdrawn = true
     return new KeySet(entries)
   }
 
@@ -92,30 +124,30 @@ export class KeySet {
   }
 
   /** Keys that may verify a token with this `alg` and `kid`, imported, at most `MAX_CANDIDATES`. */
-  candidates(alg: string, kid: string | undefined): KeyObject[] {
+  candidates(alg: string, kid: string | undefined): Candidate[] {
     const shape = keyShapeFor(alg)
     if (!shape) return []
     const pool = kid === undefined ? this.entries : (this.byKid.get(kid) ?? [])
-    const out: KeyObject[] = []
+    const out: Candidate[] = []
     for (const e of pool) {
       if (out.length === MAX_CANDIDATES) break
       const { jwk } = e
       if (jwk.kty !== shape.kty || (shape.crv !== undefined && jwk.crv !== shape.crv)) continue
       if (jwk.alg !== undefined && jwk.alg !== alg && !(isEdDsa(jwk.alg) && isEdDsa(alg))) continue
-      const key = this.imported(e)
-      if (key) out.push(key)
+      const candidate = this.imported(e)
+      if (candidate) out.push(candidate)
     }
     return out
   }
 
-  private imported(e: Entry): KeyObject | undefined {
-    if (e.key || e.broken) return e.key
+  private imported(e: Entry): Candidate | undefined {
+    if (e.candidate || e.broken) return e.candidate
     try {
-      e.key = createPublicKey({ key: e.jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
+      e.candidate = { key: createPublicKey({ key: e.jwk as import('node:crypto').JsonWebKey, format: 'jwk' }), lease: e.lease }
     } catch {
       e.broken = true // a key that does not import (bad point, bad encoding) never verifies
     }
-    return e.key
+    return e.candidate
   }
 }
 

@@ -1,9 +1,9 @@
-import type { KeyObject } from 'node:crypto'
 import { GuardError } from '../errors.js'
 import type { EventSink } from '../events.js'
 import { discoverJwksUri } from './discovery.js'
 import { fetchJson } from './fetch.js'
 import { KeySet } from './jwk.js'
+import type { Candidate } from './lease.js'
 
 export interface RemoteSettings {
   cacheMaxAge: number
@@ -53,7 +53,7 @@ export class RemoteKeySet {
   }
 
   /** Keys that may verify a token with this `alg` and `kid`; synchronous while fresh keys hold the `kid`. */
-  candidates(alg: string, kid: string | undefined): KeyObject[] | Promise<KeyObject[]> {
+  candidates(alg: string, kid: string | undefined): Candidate[] | Promise<Candidate[]> {
     if (this.fresh()) {
       const found = this.keys!.candidates(alg, kid)
       if (found.length > 0 || kid === undefined) return found
@@ -61,7 +61,7 @@ export class RemoteKeySet {
     return this.candidatesAfterFetch(alg, kid)
   }
 
-  private async candidatesAfterFetch(alg: string, kid: string | undefined): Promise<KeyObject[]> {
+  private async candidatesAfterFetch(alg: string, kid: string | undefined): Promise<Candidate[]> {
     await this.ensureUsable()
     const held = this.keys!
     let found = held.candidates(alg, kid)
@@ -154,7 +154,8 @@ export class RemoteKeySet {
         }
       }
       const doc = await fetchJson(this.jwksUri!, ACCEPT, limits)
-      const set = KeySet.from(doc, (kid, reason) => this.emit?.({ type: 'jwks_key_dropped', source: this.label, kid, reason }))
+      // Keys the held set has and this one lacks are withdrawn here: cached tokens they verified are judged afresh.
+      const set = KeySet.from(doc, (kid, reason) => this.emit?.({ type: 'jwks_key_dropped', source: this.label, kid, reason }), this.keys)
       if (!set) throw new GuardError('ERR_JWKS_INVALID', 'Key source unavailable', { reason: 'not_a_jwks' })
       this.keys = set
       this.fetchedAt = Date.now()

@@ -1,6 +1,5 @@
 import { createPublicKey, createSecretKey, KeyObject, type webcrypto } from 'node:crypto'
 import type { JSONWebKeySet, JWK, JWSHeaderParameters } from 'jose'
-import { LRUCache } from 'lru-cache'
 import { callbackError } from '../callbacks.js'
 import { GuardError } from '../errors.js'
 import type { EventSink } from '../events.js'
@@ -9,6 +8,7 @@ import type { GuardOptions, KeyInput } from '../options.js'
 import { algorithmsForKeyShape, HMAC_MIN_BYTES, keyShapeFor } from './algorithms.js'
 import { KeySet, unusableReason } from './jwk.js'
 import { withCertificateKey } from './x5c.js'
+import { HELD, type Candidate, type KeyLease } from './lease.js'
 import { RemoteKeySet, type RemoteSettings } from './remote.js'
 
 /** A key as the verifier takes it: imported once, reused for every token. */
@@ -22,10 +22,13 @@ export interface KeyResolver {
   /** Algorithms this source can verify with, when it knows (used for defaults). */
   readonly inferredAlgorithms: readonly string[] | undefined
   readonly isSymmetric: boolean
-  resolve(header: JWSHeaderParameters, issuer: IssuerPolicy, token: string): VerifyKey[] | Promise<VerifyKey[]>
+  resolve(header: JWSHeaderParameters, issuer: IssuerPolicy, token: string): Candidate[] | Promise<Candidate[]>
   /** Loads remote keys now (for `guard.ready()`); no-op for local sources. */
   warm(issuers: readonly IssuerPolicy[]): Promise<void>
-  /** Forces a refetch of remote keys. */
+  /**
+   * Forces a refetch of remote keys; a key the new set lacks is withdrawn. For `getKey`, withdraws
+   * every key it returned so far (it cannot tell which left); local keys cannot leave.
+   */
   reload(issuers: readonly IssuerPolicy[]): Promise<void>
   kids(issuer: IssuerPolicy): string[]
   /** Epoch ms until which keys resolved now may be trusted (remote sets); `undefined` for local keys. */
@@ -113,10 +116,11 @@ const sameAlg = (bound: string | undefined, alg: string): boolean =>
 
 function staticResolver(key: KeyObject, symmetric: boolean, bound?: string): KeyResolver {
   const shape = shapeOf(key)
+  const candidate: Candidate = { key, lease: HELD }
   return {
     inferredAlgorithms: symmetric ? undefined : algorithmsForKeyShape(shape.kty, shape.crv).filter((a) => sameAlg(bound, a)),
     isSymmetric: symmetric,
-    resolve: (header) => (fitsAlg(key, header.alg!) && sameAlg(bound, header.alg!) ? [key] : []),
+    resolve: (header) => (fitsAlg(key, header.alg!) && sameAlg(bound, header.alg!) ? [candidate] : []),
     warm: async () => {},
     reload: async () => {},
     kids: () => [],
@@ -137,34 +141,45 @@ function localSetResolver(jwks: JSONWebKeySet, emit: EventSink | undefined): Key
   }
 }
 
-/** Maximum number of remote key sets (issuers or JWKS URLs) held at once. */
-export const MAX_REMOTE_SETS = 1000
-
-function remoteResolver(jwksUri: string | undefined, settings: RemoteSettings, emit: EventSink | undefined): KeyResolver {
-  // One set per JWKS URL or discovered issuer, bounded: a key of issuer B never verifies a token of issuer A
-  // unless both were configured with the same JWKS.
-  const sets = new LRUCache<string, RemoteKeySet>({ max: MAX_REMOTE_SETS })
-  const setFor = (issuer: IssuerPolicy): RemoteKeySet => {
+/**
+ * One remote set per configured issuer, made at construction and held for the guard's life: the
+ * configuration is the bound. Evicting sets under a bound smaller than it would forget their cooldowns,
+ * and forged tokens rotating over the issuers would then buy one fetch each. Issuers configured with the
+ * same JWKS URL share one set; a key of issuer B never verifies a token of issuer A otherwise.
+ */
+function remoteResolver(
+  jwksUri: string | undefined,
+  issuers: readonly IssuerPolicy[],
+  settings: RemoteSettings,
+  emit: EventSink | undefined,
+): KeyResolver {
+  const byLabel = new Map<string, RemoteKeySet>()
+  const sets = new Map<IssuerPolicy, RemoteKeySet>()
+  for (const issuer of issuers) {
     const uri = issuer.jwksUri ?? jwksUri
     const label = uri ?? issuer.issuer
-    let set = sets.get(label)
-    if (!set) sets.set(label, (set = new RemoteKeySet(uri ? { jwksUri: uri } : { issuer: issuer.issuer }, settings, emit)))
-    return set
+    let set = byLabel.get(label)
+    if (!set) byLabel.set(label, (set = new RemoteKeySet(uri ? { jwksUri: uri } : { issuer: issuer.issuer }, settings, emit)))
+    sets.set(issuer, set)
   }
+  // Callers pass only the configured policies (a token's `iss` is matched against them first).
+  const setFor = (issuer: IssuerPolicy): RemoteKeySet => sets.get(issuer)!
+  const distinct = (list: readonly IssuerPolicy[]): RemoteKeySet[] => [...new Set(list.map(setFor))]
   return {
     inferredAlgorithms: undefined,
     isSymmetric: false,
     resolve: (header, issuer) => setFor(issuer).candidates(header.alg!, header.kid),
-    warm: async (issuers) => {
-      // At most as many sets as are held, a few at a time: warming more would only evict them again.
-      const queue = issuers.slice(0, MAX_REMOTE_SETS)
+    warm: async (list) => {
+      // A few at a time: thousands of tenants must not open thousands of connections at once.
+      const queue = distinct(list)
+      let next = 0
       const worker = async (): Promise<void> => {
-        for (let next = queue.shift(); next; next = queue.shift()) await setFor(next).warm()
+        while (next < queue.length) await queue[next++]!.warm()
       }
       await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker))
     },
-    reload: async (issuers) => {
-      await Promise.all(issuers.map((i) => setFor(i).reload()))
+    reload: async (list) => {
+      await Promise.all(distinct(list).map((set) => set.reload()))
     },
     kids: (issuer) => setFor(issuer).kids(),
     keysValidUntil: (issuer) => setFor(issuer).validUntil(),
@@ -172,9 +187,12 @@ function remoteResolver(jwksUri: string | undefined, settings: RemoteSettings, e
 }
 
 function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolver {
-  // Imports are memoized per returned object, so a getKey that returns a cached JWK costs one import.
-  const imported = new WeakMap<object, KeyObject>()
-  const toKey = (input: KeyInput, alg: string): KeyObject => {
+  // jwtguard cannot see a key leave the user's store: every key returned until `reload()` shares one
+  // lease, which `reload()` withdraws. Imports are memoized per returned object under that lease, so a
+  // getKey that returns a cached JWK costs one import per reload.
+  let lease: KeyLease = { withdrawn: false }
+  let imported = new WeakMap<object, Candidate>()
+  const toCandidate = (input: KeyInput, alg: string): Candidate => {
     if (typeof input === 'object' && imported.has(input)) return imported.get(input)!
     let key: KeyObject
     if (alg.startsWith('HS'))
@@ -182,8 +200,9 @@ function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolve
     else if ((input as JWK).kty === 'oct') throw new TypeError('symmetric key for an asymmetric algorithm')
     else key = importPublicKey(input, 'getKey')
     if (alg.startsWith('HS') && (key.symmetricKeySize ?? 0) < HMAC_MIN_BYTES[alg]!) throw new TypeError('HMAC key shorter than the hash')
-    if (typeof input === 'object') imported.set(input, key)
-    return key
+    const candidate: Candidate = { key, lease }
+    if (typeof input === 'object') imported.set(input, candidate)
+    return candidate
   }
   return {
     inferredAlgorithms: undefined,
@@ -197,22 +216,34 @@ function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolve
         throw callbackError(err, 'getKey', 'ERR_KEY_SOURCE_UNAVAILABLE', 'Key source unavailable', 'get_key_failed')
       }
       if (input === undefined || input === null) return []
-      let key: KeyObject
+      let candidate: Candidate
       try {
-        key = toKey(input, header.alg!)
+        candidate = toCandidate(input, header.alg!)
       } catch (cause) {
         throw new GuardError('ERR_JWKS_NO_MATCHING_KEY', 'No matching key', { reason: 'get_key_unusable' }, { cause })
       }
-      return fitsAlg(key, header.alg!) && sameAlg(jwkAlgOf(input), header.alg!) ? [key] : []
+      return fitsAlg(candidate.key, header.alg!) && sameAlg(jwkAlgOf(input), header.alg!) ? [candidate] : []
     },
     warm: async () => {},
-    reload: async () => {},
+    reload: async () => {
+      lease.withdrawn = true
+      lease = { withdrawn: false }
+      imported = new WeakMap()
+    },
     kids: () => [],
   }
 }
 
-/** Builds the one key source the options name; throws a TypeError naming the option otherwise. */
-export function createKeyResolver(options: GuardOptions<unknown>, settings: RemoteSettings, emit: EventSink | undefined): KeyResolver {
+/**
+ * Builds the one key source the options name; throws a TypeError naming the option otherwise.
+ * `issuers` are the configured issuers' policies: remote keys are held for each of them.
+ */
+export function createKeyResolver(
+  options: GuardOptions<unknown>,
+  issuers: readonly IssuerPolicy[],
+  settings: RemoteSettings,
+  emit: EventSink | undefined,
+): KeyResolver {
   const given = KEY_SOURCES.filter((name) => options[name] !== undefined)
   if (given.length > 1)
     throw new TypeError(`jwtguard: options ${given.map((g) => `"${g}"`).join(' and ')} are exclusive: give one key source`)
@@ -227,11 +258,11 @@ export function createKeyResolver(options: GuardOptions<unknown>, settings: Remo
       if (typeof options.getKey !== 'function') throw new TypeError('jwtguard: option "getKey" must be a function')
       return getKeyResolver(options.getKey)
     case 'jwksUri':
-      return remoteResolver(options.jwksUri, settings, emit)
+      return remoteResolver(options.jwksUri, issuers, settings, emit)
     default:
       if (options.issuer === undefined) {
         throw new TypeError('jwtguard: no key source: give "issuer" (for discovery), "jwksUri", "jwks", "publicKey", "secret" or "getKey"')
       }
-      return remoteResolver(undefined, settings, emit)
+      return remoteResolver(undefined, issuers, settings, emit)
   }
 }

@@ -187,16 +187,18 @@ function verifyOne(alg: string, data: Buffer, signature: Buffer, key: KeyObject,
 /**
  * Verifies a compact JWS (already through intake: three canonical segments,
  * alg allowed) against candidate keys matched on `kid`, type and curve. The
- * first key that verifies wins. One promise per token, whatever the number of keys tried.
+ * first key that verifies wins: resolves with its index in `keys` (the token
+ * cache remembers which key vouched for a token). One promise per token,
+ * whatever the number of keys tried.
  */
-export function verifySignature(token: string, alg: string, keys: readonly KeyObject[]): Promise<void> {
+export function verifySignature(token: string, alg: string, keys: readonly KeyObject[]): Promise<number> {
   const dot = token.lastIndexOf('.')
   const data = Buffer.from(token.slice(0, dot), 'latin1')
   const signature = Buffer.from(token.slice(dot + 1), 'base64url')
   return new Promise((resolve, reject) => {
     const attempt = (i: number): void => {
       if (i >= keys.length) return reject(new GuardError('ERR_JWT_SIGNATURE_INVALID', 'Invalid signature', { reason: 'signature' }))
-      verifyOne(alg, data, signature, keys[i]!, (ok) => (ok ? resolve() : attempt(i + 1)))
+      verifyOne(alg, data, signature, keys[i]!, (ok) => (ok ? resolve(i) : attempt(i + 1)))
     }
     attempt(0)
   })

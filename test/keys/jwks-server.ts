@@ -41,6 +41,11 @@ export interface JwksServer {
   delayMs: number
   /** Requests per endpoint; `moved` is the redirect target, `other` anything unknown (404). */
   readonly requests: { jwks: number; moved: number; openid: number; oauth: number; other: number }
+  /**
+   * JWKS requests per path: `/jwks` and every `/jwks/<name>` serve the same set (one URL per issuer
+   * in multi-issuer tests), and each path is counted here as well as in `requests.jwks`.
+   */
+  readonly jwksByPath: Map<string, number>
   /** The `accept` header of the last JWKS request. */
   readonly lastAccept: string | undefined
   /** Signing keys whose public halves are published, in order. */
@@ -105,6 +110,7 @@ export async function createSigningKey({ alg = 'ES256', kid = randomUUID() }: Ke
 export async function startJwksServer(): Promise<JwksServer> {
   const bombBody = await gzipBomb()
   const requests = { jwks: 0, moved: 0, openid: 0, oauth: 0, other: 0 }
+  const jwksByPath = new Map<string, number>()
   const keys: SigningKey[] = []
   let lastAccept: string | undefined
   let origin = ''
@@ -145,8 +151,9 @@ export async function startJwksServer(): Promise<JwksServer> {
   const OAUTH = '/.well-known/oauth-authorization-server'
   const server = createServer((req, res) => {
     const url = req.url ?? '/'
-    if (url === '/jwks') {
+    if (url === '/jwks' || url.startsWith('/jwks/')) {
       requests.jwks++
+      jwksByPath.set(url, (jwksByPath.get(url) ?? 0) + 1)
       lastAccept = req.headers.accept
       void answerJwks(res)
     } else if (url === '/jwks-moved') {
@@ -177,6 +184,7 @@ export async function startJwksServer(): Promise<JwksServer> {
     behaviour: 'normal',
     delayMs: 0,
     requests,
+    jwksByPath,
     get lastAccept() {
       return lastAccept
     },
