@@ -1,0 +1,58 @@
+import type { AuthInfo } from '../types.js'
+
+/** Header names of the identity given to the upstream on a 200. */
+export interface IdentitySettings {
+  subject: string
+  scopes: string
+  roles: string
+  issuer: string
+  /** `[header, claim]` pairs from `claimHeaders`. */
+  claims: readonly (readonly [string, string])[]
+}
+
+export const DEFAULT_IDENTITY_HEADERS = {
+  subject: 'X-Auth-Subject',
+  scopes: 'X-Auth-Scopes',
+  roles: 'X-Auth-Roles',
+  issuer: 'X-Auth-Issuer',
+}
+
+/** Why a value was left out of its header, for the log. */
+export type OmittedHeader = { header: string; claim: string; reason: string }
+
+// RFC 9110 §5.5 field value, restricted to visible ASCII and inner spaces: no line break, no control, no
+// obs-text (which proxies read as Latin-1 and re-encode as they please).
+const FIELD_VALUE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/
+
+function text(value: unknown): string | undefined {
+  if (typeof value === 'string') return value
+  if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') return String(value)
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'))
+    return value.join(' ')
+  return undefined
+}
+
+/**
+ * The identity headers of a verified token, as a flat `[name, value, …]` list
+ * for `writeHead`. A value that cannot travel as a header value is left out
+ * (and reported through `omitted`), never sent: the upstream then sees no
+ * such header at all, since the gateway config overwrites the client's.
+ */
+export function identityHeaders(settings: IdentitySettings, auth: AuthInfo<unknown>, omitted: (o: OmittedHeader) => void): string[] {
+  const payload = auth.payload as Record<string, unknown>
+  const out: string[] = []
+  const add = (header: string, claim: string, value: unknown): void => {
+    if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) return
+    const v = text(value)
+    if (v === undefined) omitted({ header, claim, reason: 'not a string, number, boolean or array of them' })
+    else if (!FIELD_VALUE.test(v)) omitted({ header, claim, reason: 'a line break, control or non-ASCII character' })
+    else out.push(header, v)
+  }
+  const claim = (name: string): unknown => (Object.hasOwn(payload, name) ? payload[name] : undefined)
+  add(settings.subject, 'sub', claim('sub'))
+  add(settings.scopes, 'scopes', auth.scopes)
+  add(settings.roles, 'roles', auth.roles)
+  add(settings.issuer, 'iss', claim('iss'))
+  for (const [header, name] of settings.claims) add(header, name, claim(name))
+  return out
+}
