@@ -5,12 +5,11 @@ import { GuardError } from '../errors.js'
 import type { AuthInfo } from '../types.js'
 import type { ServeConfig } from './config.js'
 import { ForwardedRequest } from './forwarded.js'
-import { identityHeaders } from './identity.js'
+import { anonymousHeaders, identityHeaders } from './identity.js'
 import type { Log } from './log.js'
 import type { Metrics } from './metrics.js'
 import { matchRoute, type Route } from './routes.js'
 
-const NO_HEADERS: string[] = []
 const LOGGED_PATH = 256
 
 /**
@@ -24,6 +23,7 @@ export function createDecider(config: ServeConfig, metrics: Metrics, log: Log): 
   const trustedSockets = new WeakMap<Socket, boolean>()
   // Identity headers per verified payload (the cache hands out the same payload on every hit).
   const identities = new WeakMap<object, string[]>()
+  const anonymous = anonymousHeaders(identity)
 
   const isTrusted = (socket: Socket): boolean => {
     let trusted = trustedSockets.get(socket)
@@ -32,12 +32,12 @@ export function createDecider(config: ServeConfig, metrics: Metrics, log: Log): 
   }
 
   const allow = (res: ServerResponse, started: number, auth: AuthInfo<unknown> | undefined): void => {
-    let headers = NO_HEADERS
+    let headers = anonymous
     if (auth) {
       metrics.verified()
       const payload = auth.payload as object
-      headers = identities.get(payload) ?? NO_HEADERS
-      if (headers === NO_HEADERS) {
+      headers = identities.get(payload) ?? anonymous
+      if (headers === anonymous) {
         headers = identityHeaders(identity, auth, (omitted) => log({ level: 'warn', msg: 'identity_header_omitted', ...omitted }))
         identities.set(payload, headers)
       }

@@ -45,6 +45,18 @@ export function normalizePath(uri: string): string | undefined {
 const single = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value)
 
 /**
+ * The nginx header or the Caddy/Traefik one. Both, differing, is a client's
+ * header that a gateway passed through beside its own: refused, not guessed.
+ */
+function forwarded(original: string | string[] | undefined, xForwarded: string | string[] | undefined): string | undefined {
+  const a = single(original)
+  const b = single(xForwarded)
+  if (a !== undefined && b !== undefined && a !== b)
+    throw new GuardError('ERR_REQUEST_INVALID', 'Conflicting forwarded headers', { reason: 'forwarded_conflict' })
+  return a || b || undefined
+}
+
+/**
  * The request the gateway asks about, as the guard reads it: the client's
  * headers (the token, cookies, a DPoP proof) with the original method and URI
  * that a trusted proxy forwarded. From any other peer the forwarded headers
@@ -65,9 +77,16 @@ export class ForwardedRequest implements GuardRequest {
     const h = req.headers
     this.headers = h
     this.rawHeaders = req.rawHeaders
-    const method = (trusted && single(h['x-original-method'] ?? h['x-forwarded-method'])) || req.method || 'GET'
-    const url = (trusted && single(h['x-original-uri'] ?? h['x-forwarded-uri'])) || req.url || '/'
-    const proto = trusted ? single(h['x-forwarded-proto']) : undefined
+    const own = req.url ?? '/'
+    let method = req.method ?? 'GET'
+    let url = own
+    let proto: string | undefined
+    if (trusted) {
+      method = forwarded(h['x-original-method'], h['x-forwarded-method']) ?? method
+      // Envoy's ext_authz appends the original path to the service's: /verify/orders/1.
+      url = forwarded(h['x-original-uri'], h['x-forwarded-uri']) ?? (own.startsWith('/verify/') ? own.slice(7) : own)
+      proto = single(h['x-forwarded-proto'])
+    }
     if (!isToken(method)) throw new GuardError('ERR_REQUEST_INVALID', 'Malformed forwarded method', { reason: 'forwarded_method' })
     const path = normalizePath(url)
     if (path === undefined) throw badUri()

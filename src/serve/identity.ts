@@ -34,19 +34,27 @@ function text(value: unknown): string | undefined {
 
 /**
  * The identity headers of a verified token, as a flat `[name, value, …]` list
- * for `writeHead`. A value that cannot travel as a header value is left out
- * (and reported through `omitted`), never sent: the upstream then sees no
- * such header at all, since the gateway config overwrites the client's.
+ * for `writeHead`: every configured name, empty when the token has no value
+ * for it (gateways such as Caddy 2.6 copy a missing header as a literal
+ * placeholder, an empty one as empty; nginx sends no header for an empty
+ * value). A value that cannot travel as a header value is left empty (and
+ * reported through `omitted`), never sent.
  */
+/** Every identity header, empty: the answer for a route without authentication. */
+export function anonymousHeaders(settings: IdentitySettings): string[] {
+  return [settings.subject, settings.scopes, settings.roles, settings.issuer, ...settings.claims.map(([h]) => h)].flatMap((h) => [h, ''])
+}
+
 export function identityHeaders(settings: IdentitySettings, auth: AuthInfo<unknown>, omitted: (o: OmittedHeader) => void): string[] {
   const payload = auth.payload as Record<string, unknown>
   const out: string[] = []
   const add = (header: string, claim: string, value: unknown): void => {
-    if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) return
-    const v = text(value)
+    const v = value === undefined ? '' : text(value)
+    let safe = ''
     if (v === undefined) omitted({ header, claim, reason: 'not a string, number, boolean or array of them' })
-    else if (!FIELD_VALUE.test(v)) omitted({ header, claim, reason: 'a line break, control or non-ASCII character' })
-    else out.push(header, v)
+    else if (v !== '' && !FIELD_VALUE.test(v)) omitted({ header, claim, reason: 'a line break, control or non-ASCII character' })
+    else safe = v
+    out.push(header, safe)
   }
   const claim = (name: string): unknown => (Object.hasOwn(payload, name) ? payload[name] : undefined)
   add(settings.subject, 'sub', claim('sub'))

@@ -73,7 +73,7 @@ export async function startServe(load: (onEvent: (e: GuardEvent) => void) => Ser
     if (draining) res.setHeader('connection', 'close')
     const url = req.url
     try {
-      if (url === '/verify' || url?.startsWith('/verify?')) decide(req, res)
+      if (url === '/verify' || url?.startsWith('/verify?') || url?.startsWith('/verify/')) decide(req, res)
       else operations(req, res)
     } catch (err) {
       internalError(res, err, log)
