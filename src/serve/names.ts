@@ -27,7 +27,11 @@ export function closest(name: string, known: readonly string[]): string {
 export function unknownFields(object: object, known: readonly string[], where: string): string[] {
   return Object.keys(object)
     .filter((key) => !known.includes(key))
-    .map((key) => `${where}: unknown field "${key}" (did you mean "${closest(key, known)}"?)`)
+    .map((key) =>
+      known.length === 0
+        ? `${where}: unknown field "${key}" (it takes none)`
+        : `${where}: unknown field "${key}" (did you mean "${closest(key, known)}"?)`,
+    )
 }
 
 // RFC 9110 §5.6.2 token: header names and methods.

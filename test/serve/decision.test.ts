@@ -134,6 +134,18 @@ describe('jwtguard serve: /verify', () => {
     expect(raw.status).toBe(400)
   })
 
+  it('refuses a client X-Original-URI passed beside the gateway X-Forwarded-Uri, and reads Envoy-style /verify/<path>', async () => {
+    // Caddy or Traefik pass the client's headers through: a client's own X-Original-URI must not win over theirs.
+    const res = await ask(gateway, { uri: '/public/x', headers: { 'x-forwarded-uri': '/orders/1', 'x-forwarded-method': 'GET' } })
+    expect(res.status).toBe(400)
+    expect(JSON.parse(res.body).code).toBe('ERR_REQUEST_INVALID')
+    const same = await ask(gateway, { uri: '/public/x', headers: { 'x-forwarded-uri': '/public/x' } })
+    expect(same.status).toBe(200)
+    const envoy = await fetch(`${gateway.url}/verify/public/logo.png`)
+    expect(envoy.status).toBe(200)
+    expect((await fetch(`${gateway.url}/verify/orders/1`)).status).toBe(401)
+  })
+
   it('ignores forwarded headers from a peer outside trustedProxies', async () => {
     const strict = await startGateway(configFor(idp, { trustedProxies: ['10.0.0.0/8', 'fd00::/8'] }))
     try {
