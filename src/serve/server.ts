@@ -8,6 +8,8 @@ import { createMetrics } from './metrics.js'
 
 /** Longest wait for keys in `/readyz` and on reload. */
 const READY_TIMEOUT_MS = 5_000
+/** Idle keep-alive connections are closed after this. */
+const KEEP_ALIVE_MS = 65_000
 /** Longest drain on shutdown before open connections are cut. */
 const DRAIN_TIMEOUT_MS = 10_000
 
@@ -79,6 +81,9 @@ export async function startServe(load: (onEvent: (e: GuardEvent) => void) => Ser
       internalError(res, err, log)
     }
   })
+  // Longer than nginx's upstream keepalive_timeout (60 s): a gateway must never reuse a connection that we are
+  // closing at that moment (its subrequest would fail, and auth_request answer 500).
+  server.keepAliveTimeout = KEEP_ALIVE_MS
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(config.listen.port, config.listen.host, () => {
