@@ -96,8 +96,11 @@ describe('jwtguard serve (process)', () => {
     await idp.addKey()
     idp.delayMs = 1_500
     const token = await idp.sign(idp.keys[1]!, { scope: 'audit' })
+    const fetchesBefore = idp.requests.jwks
     const inFlight = verify('/reports/1', token)
-    await sleep(300)
+    // In flight once the gateway is fetching the new key (bounded wait, no fixed sleep under load).
+    for (let i = 0; i < 200 && idp.requests.jwks === fetchesBefore; i++) await sleep(50)
+    expect(idp.requests.jwks).toBeGreaterThan(fetchesBefore)
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)))
     child!.kill('SIGTERM')
     const res = await inFlight
