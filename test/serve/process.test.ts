@@ -105,7 +105,40 @@ describe('jwtguard serve (process)', () => {
     child!.kill('SIGTERM')
     const res = await inFlight
     expect(res.status).toBe(200)
+    idp.delayMs = 0
     expect(await Promise.race([exited, sleep(15_000).then(() => 'still running')])).toBe(0)
     await expect(verify('/reports/1', token)).rejects.toThrow()
+  })
+})
+
+describe('jwtguard serve (process, JWT_* environment alone)', () => {
+  it('starts on --listen with the guard from the environment, and any valid token passes', async () => {
+    const env = { ...process.env, JWT_ISSUER: idp.origin, JWT_AUDIENCE: AUDIENCE, JWT_JWKS_URI: idp.jwksUri }
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--listen', '127.0.0.1:0'], {
+      cwd: repo,
+      env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no listening line within 30 s')), 30_000)
+        createInterface({ input: proc.stdout! }).once('line', (l) => {
+          clearTimeout(timer)
+          resolve(l)
+        })
+      })
+      const { port } = JSON.parse(line) as { port: number }
+      const ask = (token?: string) =>
+        fetch(`http://127.0.0.1:${port}/verify`, {
+          headers: { 'x-original-method': 'GET', 'x-original-uri': '/any', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          signal: AbortSignal.timeout(20_000),
+        })
+      const ok = await ask(await idp.sign(idp.keys[0]!))
+      expect(ok.status).toBe(200)
+      expect(ok.headers.get('x-auth-subject')).toBe('user-1')
+      expect((await ask()).status).toBe(401)
+    } finally {
+      proc.kill('SIGKILL')
+    }
   })
 })
