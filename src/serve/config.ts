@@ -4,8 +4,8 @@ import { optionsFromEnv } from '../config.js'
 import type { GuardEvent } from '../events.js'
 import { createGuard, type Guard } from '../guard.js'
 import type { GuardOptions } from '../options.js'
-import { DEFAULT_IDENTITY_HEADERS, type IdentitySettings } from './identity.js'
-import { closest, isToken, unknownFields } from './names.js'
+import { DEFAULT_IDENTITY_HEADERS, identitySettings, type IdentitySettings } from './identity.js'
+import { closest, isObject, unknownFields } from './names.js'
 import { compileRoutes, type Route } from './routes.js'
 import { compileTrust, DEFAULT_TRUSTED_PROXIES } from './trust.js'
 
@@ -73,26 +73,6 @@ const PRESET_ARGUMENTS: Record<PresetName, string[]> = {
   cognito: [],
   rfc9068: [],
 }
-// Names a claim header must not take: they frame or route the decision response itself.
-const RESERVED_HEADERS = new Set([
-  'connection',
-  'content-length',
-  'content-type',
-  'date',
-  'host',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'set-cookie',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'www-authenticate',
-  'dpop-nonce',
-])
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 function listenOf(value: unknown, problems: string[]): { host: string; port: number } {
   const listen = { host: '127.0.0.1', port: 8080 }
@@ -112,39 +92,6 @@ function listenOf(value: unknown, problems: string[]): { host: string; port: num
     else listen.port = value.port as number
   }
   return listen
-}
-
-function headerName(value: unknown, where: string, problems: string[], taken: Set<string>): string | undefined {
-  if (!isToken(value)) {
-    problems.push(`${where} must be a header name (letters, digits, "-")`)
-    return undefined
-  }
-  const lower = value.toLowerCase()
-  if (RESERVED_HEADERS.has(lower)) problems.push(`${where} must not be "${value}": that header frames the response itself`)
-  else if (taken.has(lower)) problems.push(`${where} repeats the header "${value}"`)
-  taken.add(lower)
-  return value
-}
-
-function identityOf(headers: unknown, claimHeaders: unknown, problems: string[]): IdentitySettings {
-  const taken = new Set<string>()
-  const names = { ...DEFAULT_IDENTITY_HEADERS }
-  if (headers !== undefined && !isObject(headers)) problems.push('headers must be an object such as { "subject": "X-User" }')
-  else if (headers) problems.push(...unknownFields(headers, Object.keys(names), 'headers'))
-  for (const key of Object.keys(names) as (keyof typeof names)[]) {
-    const given = isObject(headers) && headers[key] !== undefined ? headers[key] : names[key]
-    names[key] = headerName(given, `headers.${key}`, problems, taken) ?? names[key]
-  }
-  const claims: [string, string][] = []
-  if (claimHeaders !== undefined && !isObject(claimHeaders))
-    problems.push('claimHeaders must be an object of header name to claim name, such as { "X-Auth-Tenant": "tid" }')
-  else if (claimHeaders)
-    for (const [header, claim] of Object.entries(claimHeaders)) {
-      const name = headerName(header, `claimHeaders["${header}"]`, problems, taken)
-      if (typeof claim !== 'string' || claim === '') problems.push(`claimHeaders["${header}"] must name a claim`)
-      else if (name) claims.push([name, claim])
-    }
-  return { ...names, claims }
 }
 
 /** `"keycloak"` or `{ "name": "keycloak", "clientId": "orders-api" }`: the preset's options. */
@@ -223,7 +170,7 @@ export function parseConfig(json: unknown, onEvent?: (e: GuardEvent) => void): S
   const routes = compileRoutes(json.routes, problems)
   const fallback = json.default ?? 'authenticate'
   if (fallback !== 'deny' && fallback !== 'authenticate') problems.push('default must be "deny" or "authenticate"')
-  const identity = identityOf(json.headers, json.claimHeaders, problems)
+  const identity = identitySettings(json.headers, json.claimHeaders, problems)
   const guard = options && buildGuard(options, onEvent, problems)
   if (problems.length > 0 || !guard) throw new ConfigError(problems)
   return { listen, trusts: trust.trusts, guard, routes, fallback: fallback as ServeConfig['fallback'], identity }

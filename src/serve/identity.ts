@@ -1,4 +1,5 @@
 import type { AuthInfo } from '../types.js'
+import { isObject, isToken, unknownFields } from './names.js'
 
 /** Header names of the identity given to the upstream on a 200. */
 export interface IdentitySettings {
@@ -15,6 +16,59 @@ export const DEFAULT_IDENTITY_HEADERS = {
   scopes: 'X-Auth-Scopes',
   roles: 'X-Auth-Roles',
   issuer: 'X-Auth-Issuer',
+}
+
+// Names an identity header must not take: they frame or route the decision response itself.
+const RESERVED_HEADERS = new Set([
+  'connection',
+  'content-length',
+  'content-type',
+  'date',
+  'host',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'set-cookie',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'www-authenticate',
+  'dpop-nonce',
+])
+
+function headerName(value: unknown, where: string, problems: string[], taken: Set<string>): string | undefined {
+  if (!isToken(value)) {
+    problems.push(`${where} must be a header name (letters, digits, "-")`)
+    return undefined
+  }
+  const lower = value.toLowerCase()
+  if (RESERVED_HEADERS.has(lower)) problems.push(`${where} must not be "${value}": that header frames the response itself`)
+  else if (taken.has(lower)) problems.push(`${where} repeats the header "${value}"`)
+  taken.add(lower)
+  return value
+}
+
+/** Validates `headers` and `claimHeaders`; every problem found is pushed to `problems`. */
+export function identitySettings(headers: unknown, claimHeaders: unknown, problems: string[]): IdentitySettings {
+  const taken = new Set<string>()
+  const names = { ...DEFAULT_IDENTITY_HEADERS }
+  if (headers !== undefined && !isObject(headers)) problems.push('headers must be an object such as { "subject": "X-User" }')
+  else if (headers) problems.push(...unknownFields(headers, Object.keys(names), 'headers'))
+  for (const key of Object.keys(names) as (keyof typeof names)[]) {
+    const given = isObject(headers) && headers[key] !== undefined ? headers[key] : names[key]
+    names[key] = headerName(given, `headers.${key}`, problems, taken) ?? names[key]
+  }
+  const claims: [string, string][] = []
+  if (claimHeaders !== undefined && !isObject(claimHeaders))
+    problems.push('claimHeaders must be an object of header name to claim name, such as { "X-Auth-Tenant": "tid" }')
+  else if (claimHeaders)
+    for (const [header, claim] of Object.entries(claimHeaders)) {
+      const name = headerName(header, `claimHeaders["${header}"]`, problems, taken)
+      if (typeof claim !== 'string' || claim === '') problems.push(`claimHeaders["${header}"] must name a claim`)
+      else if (name) claims.push([name, claim])
+    }
+  return { ...names, claims }
 }
 
 /** Why a value was left out of its header, for the log. */

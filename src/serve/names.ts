@@ -38,3 +38,6 @@ export function unknownFields(object: object, known: readonly string[], where: s
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 export const isToken = (value: unknown): value is string => typeof value === 'string' && TOKEN.test(value)
+
+export const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
