@@ -22,6 +22,9 @@ const USAGE = `Usage:
   jwtguard inspect <token>   decode header and claims WITHOUT verifying them
   jwtguard verify <token> --issuer <iss> --audience <aud> [options]
                              run the real guard and explain each check
+  jwtguard serve [--config FILE] [--check] [--listen HOST:PORT]
+                             the forward-auth decision service for nginx, Caddy, Traefik, Envoy
+                             (without --config, the JWT_* environment configures the guard)
   jwtguard --help | --version
 A token given as - is read from stdin.
 
@@ -49,6 +52,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (command === '--version') return print(io, `${version()}\n`, 0)
     if (command === 'inspect') return inspect(await tokenOf(parseArgs({ args: rest, allowPositionals: true }).positionals, io), io)
     if (command === 'verify') return await verify(rest, io)
+    // Loaded only for `serve`: the metrics library stays out of every other command.
+    if (command === 'serve') return await (await import('./serve/command.js')).serveCommand(rest, io)
     throw new TypeError(`unknown command "${command}"`)
   } catch (err) {
     // Usage errors (parseArgs, createGuard's TypeErrors) and anything unexpected: one line, never a stack.

@@ -46,6 +46,8 @@ export const ERROR_CODES = {
    * HTTP status (400–599), which is then the status.
    */
   ERR_CALLBACK_FAILED: 500,
+  /** Gateway mode (`jwtguard serve`): no route rule matches and the config's `default` is `deny`. */
+  ERR_ROUTE_DENIED: 403,
   ERR_JWKS_UNAVAILABLE: 503,
   ERR_JWKS_TIMEOUT: 503,
   ERR_JWKS_INVALID: 503,
@@ -82,6 +84,7 @@ const challengeFor: Partial<Record<GuardErrorCode, ChallengeError>> = {
   ERR_JWT_INSUFFICIENT_SCOPE: 'insufficient_scope',
   ERR_JWT_INSUFFICIENT_ROLE: 'insufficient_scope',
   ERR_JWT_CLAIM_CHECK_FAILED: 'insufficient_scope',
+  ERR_ROUTE_DENIED: 'insufficient_scope',
   ERR_DPOP_PROOF_INVALID: 'invalid_dpop_proof',
   ERR_DPOP_NONCE_REQUIRED: 'use_dpop_nonce',
 }
