@@ -4,19 +4,12 @@
 import { readFileSync, realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import type { CliIo } from './cli-io.js'
 import { ERROR_CODES, GuardError } from './errors.js'
 import { humanDuration, MALFORMED_REASONS, printable, type ExplainStep } from './explain.js'
 import { createGuard } from './guard.js'
 import { parseToken } from './intake/token.js'
 import type { GuardOptions, JwsAlgorithm } from './options.js'
-
-/** Where the command reads and writes: `process`'s streams, or stand-ins in tests. */
-export interface CliIo {
-  stdout: { write(text: string): unknown; isTTY?: boolean }
-  stderr: { write(text: string): unknown }
-  stdin: AsyncIterable<string | Uint8Array>
-  env: Record<string, string | undefined>
-}
 
 const USAGE = `Usage:
   jwtguard inspect <token>   decode header and claims WITHOUT verifying them
@@ -194,3 +187,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.ar
     process.exitCode = code
   })
 }
+
+export type { CliIo } from './cli-io.js'
