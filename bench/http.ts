@@ -1,7 +1,7 @@
 import autocannon from 'autocannon'
 import { ratio, table, type SuiteResult } from './report.js'
 import { launch, type ServerProcess } from './servers/launch.js'
-import { ROUTE, VARIANTS, type Framework, type ServerStats, type Variant } from './servers/protocol.js'
+import { BASELINE_ENV, BASELINE_VARIANTS, ROUTE, VARIANTS, type Framework, type ServerStats, type Variant } from './servers/protocol.js'
 import { createFixtures, serverConfig, SUB } from './setup.js'
 
 /**
@@ -116,7 +116,8 @@ export async function runHttp({
     const config = serverConfig(f)
     for (const framework of frameworks) {
       const rows: HttpFigure[] = []
-      const chosen = VARIANTS[framework].filter((v) => !variants || v === 'bare' || variants.includes(v))
+      const all: Variant[] = [...VARIANTS[framework], ...(process.env[BASELINE_ENV] ? BASELINE_VARIANTS : [])]
+      const chosen = all.filter((v) => !variants || v === 'bare' || variants.includes(v))
       // Every variant in its own process, all started up front and warmed, then measured in
       // interleaved rounds: a noisy minute on a shared machine hits every variant alike.
       const servers = new Map<Variant, ServerProcess>()

@@ -1,10 +1,12 @@
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { runHttp } from './http.js'
 import { runMemory } from './memory.js'
 import { runMicro } from './micro.js'
 import { runHostile } from './hostile.js'
 import { runGateway } from './gateway.js'
-import { VARIANTS, type Framework } from './servers/protocol.js'
+import { BASELINE_ENV, VARIANTS, type Framework } from './servers/protocol.js'
 import { machineInfo, writeResults, type SuiteResult } from './report.js'
 
 /**
@@ -32,8 +34,16 @@ const { values } = parseArgs({
     // HTTP suite only: a subset of frameworks and variants, for a focused rerun.
     frameworks: { type: 'string' },
     variants: { type: 'string' },
+    // Another built checkout of jwtguard (e.g. a git worktree of main before a change, after npm run build):
+    // its jwtguard runs beside this one, in the same interleaved rounds (variants baseline, baseline-nocache).
+    baseline: { type: 'string' },
   },
 })
+if (values.baseline) {
+  const dir = resolve(values.baseline)
+  if (!existsSync(`${dir}/dist/src/index.js`)) throw new Error(`--baseline: no built jwtguard in ${dir} (run npm run build there)`)
+  process.env[BASELINE_ENV] = dir
+}
 const only = values.only?.split(',') ?? Object.keys(SUITES)
 const unknown = only.filter((name) => !(name in SUITES))
 if (unknown.length > 0) throw new Error(`--only: unknown suite(s) ${unknown.join(', ')}; known: ${Object.keys(SUITES).join(', ')}`)

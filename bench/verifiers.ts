@@ -1,9 +1,11 @@
+import { pathToFileURL } from 'node:url'
 import { constants, createHmac, createSecretKey, timingSafeEqual, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import { JwtVerifier } from 'aws-jwt-verify'
 import { createVerifier } from 'fast-jwt'
 import { compactDecrypt, importJWK, jwtVerify } from 'jose'
 import { createGuard, type GuardOptions } from 'jwtguard'
 import type { Fixtures, JweKind, JwsAlg } from './setup.js'
+import { BASELINE_ENV } from './servers/protocol.js'
 
 /**
  * The verifiers the micro suite compares, all configured with the same
@@ -80,6 +82,19 @@ function guardVariants(options: GuardOptions): Variant[] {
   ]
 }
 
+/** With `--baseline DIR`: the same two rows for jwtguard as built in that checkout, for a before/after in one run. */
+async function baselineVariants(options: GuardOptions): Promise<Variant[]> {
+  const dir = process.env[BASELINE_ENV]
+  if (!dir) return []
+  const { createGuard: make } = (await import(pathToFileURL(`${dir}/dist/src/index.js`).href)) as typeof import('jwtguard')
+  const cold = make({ ...options, cache: false })
+  const hot = make(options)
+  return [
+    { name: 'baseline (cache off)', hot: false, verify: async (t) => (await cold.verify(t)).payload.sub },
+    { name: 'baseline (cache hit)', hot: true, verify: async (t) => (await hot.verify(t)).payload.sub },
+  ]
+}
+
 /** Every library on one JWS algorithm. aws-jwt-verify has no HMAC or PSS support. */
 export async function jwsVariants(f: Fixtures, alg: JwsAlg): Promise<Variant[]> {
   const hmac = alg === 'HS256'
@@ -105,7 +120,8 @@ export async function jwsVariants(f: Fixtures, alg: JwsAlg): Promise<Variant[]> 
     aws.cacheJwks({ keys: [f.keys[alg].jwk] } as Parameters<typeof aws.cacheJwks>[0])
     variants.push({ name: 'aws-jwt-verify', hot: false, verify: async (t) => (await aws.verify(t)).sub })
   }
-  return [...variants, ...guardVariants(guardOptions(f, alg))]
+  const options = guardOptions(f, alg)
+  return [...variants, ...guardVariants(options), ...(await baselineVariants(options))]
 }
 
 /** Nested JWE (inner RS256): plain jose (decrypt, then verify) against jwtguard. No other peer decrypts. */
@@ -123,5 +139,6 @@ export async function jweVariants(f: Fixtures, kind: JweKind): Promise<Variant[]
   return [
     { name: 'jose compactDecrypt + jwtVerify', hot: false, verify: jose },
     ...guardVariants({ ...guardOptions(f, 'RS256'), decryption: { keys: decryptionKey, required: true } }),
+    ...(await baselineVariants({ ...guardOptions(f, 'RS256'), decryption: { keys: decryptionKey, required: true } })),
   ]
 }

@@ -1,6 +1,17 @@
+import { pathToFileURL } from 'node:url'
 import { createPublicKey, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { CONFIG_ENV, VARIANTS, type ChildMessage, type Framework, type ParentMessage, type ServerConfig, type Variant } from './protocol.js'
+import {
+  CONFIG_ENV,
+  VARIANTS,
+  type ChildMessage,
+  type Framework,
+  type ParentMessage,
+  type ServerConfig,
+  type Variant,
+  BASELINE_ENV,
+  BASELINE_VARIANTS,
+} from './protocol.js'
 
 /** The server side of a bench server process: config, the hand-written route's verifier, and the IPC loop. */
 
@@ -41,7 +52,7 @@ export function rawVerifier(config: ServerConfig): (authorization: string | unde
 
 /** The variants named in argv[2] (comma-separated), default all of the framework's. */
 function requestedVariants(framework: Framework): Variant[] {
-  const all: readonly Variant[] = VARIANTS[framework]
+  const all: readonly Variant[] = [...VARIANTS[framework], ...(process.env[BASELINE_ENV] ? BASELINE_VARIANTS : [])]
   const asked = process.argv[2]?.split(',') ?? [...all]
   const unknown = asked.filter((v) => !all.includes(v as Variant))
   if (unknown.length > 0) throw new Error(`${framework}: unknown variant(s) ${unknown.join(', ')}; known: ${all.join(', ')}`)
@@ -53,6 +64,20 @@ function requestedVariants(framework: Framework): Variant[] {
  * reports the ports to the parent over IPC, answers `stats` / `reset`, and
  * exits when the parent goes away or sends SIGTERM.
  */
+/**
+ * jwtguard as built in the baseline checkout: its core and this framework's adapter, imported from
+ * `DIR/dist` (a `--baseline` run only).
+ */
+export async function baseline<A>(
+  framework: Framework,
+): Promise<{ createGuard: (options: object) => { ready(): Promise<void> }; adapter: A }> {
+  const dir = process.env[BASELINE_ENV]
+  if (!dir) throw new Error('baseline variants need npm run bench -- --baseline DIR')
+  const core = await import(pathToFileURL(`${dir}/dist/src/index.js`).href)
+  const adapter = (await import(pathToFileURL(`${dir}/dist/adapters/${framework}.js`).href)) as A
+  return { createGuard: core.createGuard, adapter }
+}
+
 export async function serve(framework: Framework, start: (variant: Variant) => Promise<number>): Promise<void> {
   if (!process.send) throw new Error('bench servers run under bench/servers/launch.ts (they report over IPC)')
   const send = (message: ChildMessage) => process.send!(message)

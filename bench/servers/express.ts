@@ -4,7 +4,7 @@ import { auth as oauth2JwtBearer } from 'express-oauth2-jwt-bearer'
 import { expressjwt } from 'express-jwt'
 import { jwtGuard } from 'jwtguard/express'
 import { createGuard } from 'jwtguard'
-import { publicKeyOf, rawVerifier, readConfig, serve } from './common.js'
+import { baseline, publicKeyOf, rawVerifier, readConfig, serve } from './common.js'
 import { NOOP_AUTH, ROUTE, type Variant } from './protocol.js'
 
 /** Express 5 bench servers: `node --import tsx bench/servers/express.ts [variant,…]` (started by launch.ts). */
@@ -32,6 +32,13 @@ async function authFor(variant: Variant): Promise<{ use?: RequestHandler; sub: (
       const guard = createGuard({ issuer, audience, jwksUri, ...(variant === 'jwtguard-nocache' ? { cache: false } : {}) })
       await guard.ready()
       return { use: jwtGuard(guard), sub: (req) => reqAuth(req)?.payload.sub }
+    }
+    case 'baseline':
+    case 'baseline-nocache': {
+      const { createGuard: make, adapter } = await baseline<typeof import('jwtguard/express')>('express')
+      const guard = make({ issuer, audience, jwksUri, ...(variant === 'baseline-nocache' ? { cache: false } : {}) })
+      await guard.ready()
+      return { use: adapter.jwtGuard(guard as never), sub: (req) => reqAuth(req)?.payload.sub }
     }
     case 'raw-crypto':
       return {

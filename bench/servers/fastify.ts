@@ -2,7 +2,7 @@ import fastifyJwt from '@fastify/jwt'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { jwtGuard } from 'jwtguard/fastify'
 import { createGuard } from 'jwtguard'
-import { pemOf, rawVerifier, readConfig, serve } from './common.js'
+import { baseline, pemOf, rawVerifier, readConfig, serve } from './common.js'
 import { NOOP_AUTH, ROUTE, type Variant } from './protocol.js'
 
 /** Fastify 5 bench servers: `node --import tsx bench/servers/fastify.ts [variant,…]` (started by launch.ts). */
@@ -35,6 +35,20 @@ async function install(app: FastifyInstance, variant: Variant): Promise<(request
       })
       await guard.ready()
       await app.register(jwtGuard, { guard })
+      return (request) => request.auth?.payload.sub
+    }
+    case 'baseline':
+    case 'baseline-nocache': {
+      const { createGuard: make, adapter } = await baseline<typeof import('jwtguard/fastify')>('fastify')
+      const guard = make({
+        issuer,
+        audience,
+        jwksUri,
+        ...(jwksCache ? { jwksCache } : {}),
+        ...(variant === 'baseline-nocache' ? { cache: false } : {}),
+      })
+      await guard.ready()
+      await app.register(adapter.jwtGuard, { guard: guard as never })
       return (request) => request.auth?.payload.sub
     }
     case 'raw-crypto': {

@@ -4,7 +4,7 @@ import koaJwt from 'koa-jwt'
 import type { AddressInfo } from 'node:net'
 import { jwtGuard } from 'jwtguard/koa'
 import { createGuard } from 'jwtguard'
-import { publicKeyOf, rawVerifier, readConfig, serve } from './common.js'
+import { baseline, publicKeyOf, rawVerifier, readConfig, serve } from './common.js'
 import { NOOP_AUTH, ROUTE, type Variant } from './protocol.js'
 
 /** Koa 3 bench servers: `node --import tsx bench/servers/koa.ts [variant,…]` (started by launch.ts). */
@@ -31,6 +31,13 @@ async function authFor(variant: Variant): Promise<{ use?: Middleware; sub: (ctx:
       const guard = createGuard({ issuer, audience, jwksUri, ...(variant === 'jwtguard-nocache' ? { cache: false } : {}) })
       await guard.ready()
       return { use: jwtGuard(guard) as Middleware, sub: (ctx) => ctx.state.auth?.payload.sub }
+    }
+    case 'baseline':
+    case 'baseline-nocache': {
+      const { createGuard: make, adapter } = await baseline<typeof import('jwtguard/koa')>('koa')
+      const guard = make({ issuer, audience, jwksUri, ...(variant === 'baseline-nocache' ? { cache: false } : {}) })
+      await guard.ready()
+      return { use: adapter.jwtGuard(guard as never) as Middleware, sub: (ctx) => ctx.state.auth?.payload.sub }
     }
     case 'raw-crypto':
       return {

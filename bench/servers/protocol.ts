@@ -16,7 +16,15 @@ export const VARIANTS = {
   fastify: ['bare', 'noop-guard', 'jwtguard', 'jwtguard-nocache', 'raw-crypto', '@fastify/jwt', '@fastify/jwt-cache'],
 } as const satisfies Record<Framework, readonly string[]>
 
-export type Variant = (typeof VARIANTS)[Framework][number]
+/**
+ * With `npm run bench -- --baseline DIR`: jwtguard as built in another checkout (`DIR/dist`), cache on and off,
+ * measured in the same interleaved rounds as this one. A before/after comparison under the same noise.
+ */
+export const BASELINE_VARIANTS = ['baseline', 'baseline-nocache'] as const
+/** Where the baseline checkout is, for the server processes (set by bench/index.ts from `--baseline`). */
+export const BASELINE_ENV = 'BENCH_BASELINE'
+
+export type Variant = (typeof VARIANTS)[Framework][number] | (typeof BASELINE_VARIANTS)[number]
 
 /** Passed in the `BENCH_SERVER_CONFIG` environment variable, as JSON. */
 export interface ServerConfig {
