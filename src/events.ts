@@ -12,6 +12,8 @@ export type GuardEvent =
   | { type: 'cache_hit' }
   | { type: 'token_rejected'; code: GuardErrorCode; reason: string | undefined }
   | { type: 'revocation_unavailable'; reason: string; failOpen: boolean }
+  /** Redis came back empty: `restored` when a replicated instance wrote its deny-list back, else 503 until `acknowledgeReset()`. */
+  | { type: 'revocation_store_reset'; restored: boolean }
 
 export type EventSink = (event: GuardEvent) => void
 
