@@ -75,10 +75,10 @@ export function redisRevocationStore(options: RedisRevocationStoreOptions): Redi
   const deployment = new Deployment(topology, markersOf(prefix, topology), `${prefix}ack`)
   // Learn the deployment id now, so a wipe before this instance's first check is still seen as one.
   deployment.ensure().catch(() => {})
-  // A write waits up to `timeout` for a replica, after its own round trips.
+  // A write is two steps (the key, the log), each waiting up to `timeout` for a replica after its round trip.
   const write = async (change: Change): Promise<void> => {
     try {
-      await redisCall(topology, 3 * timeout, () => writeChange(topology, keys, change, timeout))
+      await redisCall(topology, 5 * timeout, () => writeChange(topology, keys, change, timeout))
     } catch (cause) {
       throw unavailable(cause)
     }
