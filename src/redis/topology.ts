@@ -16,12 +16,15 @@ interface Standalone {
 }
 interface ClusterNode {
   id: string
+  client?: unknown
 }
 interface Cluster {
   sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: Args): Promise<unknown>
   readonly masters: ClusterNode[]
   readonly slots: { master: ClusterNode }[]
   nodeClient(node: ClusterNode): Promise<Standalone>
+  /** node-redis' slot map; `rediscover` is what it runs itself on MOVED. */
+  readonly _slots?: { rediscover(startWith: unknown): Promise<void> }
 }
 interface Sentinel {
   sendCommand(isReadonly: boolean | undefined, args: Args): Promise<unknown>
@@ -39,7 +42,12 @@ export interface Topology {
   /** Cluster only: the first slot each master owns now (one per shard). */
   shardSlots(): number[]
   ready(): boolean
+  /** After a failed call: a cluster re-reads its topology (a failover moved a master). */
+  recover(): void
 }
+
+/** A failed call re-reads the cluster topology at most this often (ms). */
+const REDISCOVER_MS = 250
 
 export class NotReplicatedError extends Error {
   constructor() {
@@ -68,9 +76,18 @@ export function topologyOf(client: RedisLikeClient): Topology {
   const any = client as unknown as Record<string, unknown>
   if (typeof any.nodeClient === 'function' && Array.isArray(any.masters)) {
     const cluster = client as unknown as Cluster
+    let rediscovered = 0
     return {
       cluster: true,
       ready,
+      // node-redis rediscovers on MOVED only: after a master dies, calls to its slots would time out forever.
+      recover() {
+        const now = Date.now()
+        const start = cluster.masters.find((m) => m.client !== undefined)?.client
+        if (now - rediscovered < REDISCOVER_MS || !cluster._slots || start === undefined) return
+        rediscovered = now
+        cluster._slots.rediscover(start).catch(() => {})
+      },
       send: (key, args) => cluster.sendCommand(key, false, args),
       durable: (key, args, waitMs) => writeThenWait((a) => cluster.sendCommand(key, false, a), args, waitMs),
       shards: () => Promise.all(cluster.masters.map((m) => cluster.nodeClient(m))),
@@ -98,6 +115,7 @@ export function topologyOf(client: RedisLikeClient): Topology {
       durable: (_key, args, waitMs) => sentinel.use((leased) => writeThenWait((a) => leased.sendCommand(false, a), args, waitMs)),
       shards: async () => [standalone],
       shardSlots: () => [],
+      recover() {},
     }
   }
   const standalone = client as unknown as Standalone
@@ -108,6 +126,7 @@ export function topologyOf(client: RedisLikeClient): Topology {
     durable: (_key, args, waitMs) => writeThenWait((a) => standalone.sendCommand(a), args, waitMs),
     shards: async () => [standalone],
     shardSlots: () => [],
+    recover() {},
   }
 }
 
@@ -123,8 +142,10 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
  * One Redis call within `ms`. Redis queues commands while disconnected; failing at once instead keeps that
  * queue from growing with every request of an outage (and from replaying stale checks when Redis returns).
  */
-export function redisCall<T>(topology: Pick<Topology, 'ready'>, ms: number, work: () => Promise<T>): Promise<T> {
-  return topology.ready() ? withDeadline(work(), ms) : Promise.reject(new Error('not_connected'))
+export function redisCall<T>(topology: Pick<Topology, 'ready' | 'recover' | 'cluster'>, ms: number, work: () => Promise<T>): Promise<T> {
+  if (!topology.ready()) return Promise.reject(new Error('not_connected'))
+  const call = withDeadline(work(), ms)
+  return topology.cluster ? call.catch((err: unknown) => (topology.recover(), Promise.reject(err))) : call
 }
 
 export const reasonOf = (cause: unknown): string => (cause instanceof Error ? cause.message : 'error')
