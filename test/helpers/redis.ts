@@ -46,7 +46,7 @@ export function redisServerAvailable(): boolean {
 }
 
 /** One PING over a raw socket: true when the server answers +PONG. */
-function ping(port: number): Promise<boolean> {
+export function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1')
     let reply = ''
