@@ -1,5 +1,5 @@
 import type { EventSink, GuardEvent } from '../events.js'
-import { establish, seedMarkers, type Markers } from './markers.js'
+import { establish, restoreBetweenMarkers, seedMarkers, type Markers } from './markers.js'
 import type { Topology } from './topology.js'
 
 /**
@@ -81,6 +81,14 @@ export class Deployment {
   async acknowledge(): Promise<void> {
     const id = await this.ensure()
     await seedMarkers(this.topology, this.markers, id)
+    await this.topology.send(this.ackKey, ['SET', this.ackKey, id])
+    this.wiped = false
+  }
+
+  /** Puts a deny-list back (`write`), then declares Redis whole, unless it was wiped again meanwhile. */
+  async restore(write: () => Promise<void>): Promise<void> {
+    const id = await this.ensure()
+    if (!(await restoreBetweenMarkers(this.topology, this.markers, id, write))) throw new Error('wiped_during_restore')
     await this.topology.send(this.ackKey, ['SET', this.ackKey, id])
     this.wiped = false
   }

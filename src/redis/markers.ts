@@ -65,3 +65,24 @@ export async function establish(topology: Topology, markers: Markers): Promise<M
 export async function seedMarkers(topology: Topology, markers: Markers, id: string): Promise<void> {
   await Promise.all(markers.all().map((key) => topology.send(key, ['SET', key, id])))
 }
+
+// Ends a restore on one marker: only if it still holds this restore's nonce (no wipe, no other restore since).
+const FINISH = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0`
+
+/**
+ * Runs `write` (putting a deny-list back) between two marker states, so that a wipe during the restore is
+ * not hidden: the markers hold a nonce while the entries are written (checks still refuse), then the id
+ * where the nonce survived. Resolves whether every marker now holds the id.
+ */
+export async function restoreBetweenMarkers(
+  topology: Topology,
+  markers: Markers,
+  id: string,
+  write: () => Promise<void>,
+): Promise<boolean> {
+  const nonce = `restoring:${randomUUID()}`
+  await seedMarkers(topology, markers, nonce)
+  await write()
+  const done = await Promise.all(markers.all().map((key) => topology.send(key, ['EVAL', FINISH, '1', key, nonce, id])))
+  return done.every((n) => Number(n) === 1)
+}

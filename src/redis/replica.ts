@@ -113,20 +113,17 @@ export function replicatedStore(o: ReplicaOptions) {
   }
 
   /** Writes the deny-list held here back into an emptied Redis, then the markers: the fleet resumes. */
-  const restore = async (): Promise<void> => {
-    const writes: string[][] = []
-    for (const [jti, expiresMs] of jtis) {
-      const until = String(Math.ceil(expiresMs / 1000))
-      writes.push(['SET', keys.jti(jti), until, 'EXAT', until])
-    }
-    for (const [sub, { at, expiresMs }] of subjects) {
-      const key = keys.sub(sub)
-      writes.push(['SET', key, String(at), 'PXAT', String(Math.ceil(expiresMs))])
-    }
-    for (let i = 0; i < writes.length; i += BATCH)
-      await Promise.all(writes.slice(i, i + BATCH).map((args) => topology.send(args[1]!, args)))
-    await deployment.acknowledge()
-  }
+  const restore = (): Promise<void> =>
+    deployment.restore(async () => {
+      const writes: string[][] = []
+      for (const [jti, expiresMs] of jtis) {
+        const until = String(Math.ceil(expiresMs / 1000))
+        writes.push(['SET', keys.jti(jti), until, 'EXAT', until])
+      }
+      for (const [sub, { at, expiresMs }] of subjects) writes.push(['SET', keys.sub(sub), String(at), 'PXAT', String(Math.ceil(expiresMs))])
+      for (let i = 0; i < writes.length; i += BATCH)
+        await Promise.all(writes.slice(i, i + BATCH).map((args) => topology.send(args[1]!, args)))
+    })
 
   const sweep = (now: number): void => {
     lastSweep = now

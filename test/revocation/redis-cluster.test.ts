@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createCluster } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createGuard, type Guard, type GuardEvent } from '../../src/index.js'
+import { createGuard, type AuthInfo, type Guard, type GuardEvent } from '../../src/index.js'
 import { redisDpopReplayStore, redisRevocationStore, type RedisRevocationStore } from '../../src/revocation/redis.js'
 import { keySlot } from '../../src/redis/slot.js'
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
@@ -35,19 +35,44 @@ async function masterOf(cluster: RedisCluster, slot: number, alive: number): Pro
   throw new Error(`no live master for slot ${slot}`)
 }
 
+const auth = (jti: string): AuthInfo<unknown> => ({
+  token: 'unused',
+  header: { alg: 'RS256' },
+  payload: { jti, sub: 'user', iat: now() },
+  scopes: [],
+  roles: [],
+  encrypted: false,
+})
+const answer = (s: RedisRevocationStore, jti: string): Promise<string> =>
+  s.isRevoked(auth(jti)).then(
+    (revoked) => (revoked ? 'revoked' : 'allowed'),
+    (err: { code?: string }) => String(err.code),
+  )
+/** The replicated answer once the revoke has reached it (within maxLagMs; polled, bounded). */
+async function held(s: RedisRevocationStore, jti: string): Promise<string> {
+  let got = await answer(s, jti)
+  for (let i = 0; i < 400 && got !== 'revoked'; i++) {
+    await sleep(25)
+    got = await answer(s, jti)
+  }
+  return got
+}
+
 describe.skipIf(!redisServerAvailable())('Redis Cluster (3 masters, a replica each)', () => {
   let cluster: RedisCluster
   let issuer: TestIssuer
   const clients: Cluster[] = []
   let store: RedisRevocationStore
+  let replicated: RedisRevocationStore
   let guard: Guard
   const events: GuardEvent[] = []
 
   beforeAll(async () => {
     cluster = await startRedisCluster({ masters: 3, replicas: 1 })
     issuer = await createTestIssuer({ algorithms: ['RS256'] })
-    clients.push(await connect(cluster), await connect(cluster))
+    clients.push(await connect(cluster), await connect(cluster), await connect(cluster))
     store = redisRevocationStore({ client: clients[0]!, prefix: PREFIX, timeout: 1000 })
+    replicated = redisRevocationStore({ client: clients[2]!, prefix: PREFIX, timeout: 1000, replicate: true })
     guard = createGuard({
       ...issuer.guardOptions(),
       jwksUri: issuer.jwksUri,
@@ -57,6 +82,7 @@ describe.skipIf(!redisServerAvailable())('Redis Cluster (3 masters, a replica ea
   }, 120_000)
 
   afterAll(async () => {
+    await replicated?.close()
     for (const client of clients) client.destroy()
     await issuer?.close()
     await cluster?.stop()
@@ -76,6 +102,8 @@ describe.skipIf(!redisServerAvailable())('Redis Cluster (3 masters, a replica ea
     const fresh = await issuer.sign({ sub: 'zoe', iat: now() + 1 })
     expect((await guard.authenticate({ headers: { authorization: `Bearer ${fresh}` } }))?.payload.sub).toBe('zoe')
     expect(events.filter((e) => e.type === 'revocation_store_reset')).toEqual([])
+    for (const jti of jtis) expect(await held(replicated, jti)).toBe('revoked')
+    expect(await replicated.isRevoked(auth(randomUUID()))).toBe(false)
   })
 
   it('a master killed during traffic: revoked tokens and replayed proofs are never accepted during or after the switch', async () => {
@@ -85,6 +113,7 @@ describe.skipIf(!redisServerAvailable())('Redis Cluster (3 masters, a replica ea
     const proofs = Array.from({ length: 6 }, () => randomUUID())
     for (const proof of proofs) expect(await dpop.remember(proof, 120)).toBe(true)
 
+    for (const jti of revoked) expect(await held(replicated, jti)).toBe('revoked')
     const victim = await masterOf(cluster, keySlot(`${PREFIX}jti:${revoked[0]}`), cluster.nodes[0]!.port)
     const other = cluster.nodes.find((n) => n.port !== victim)!
     await cluster.nodes.find((n) => n.port === victim)!.stop()
@@ -111,6 +140,13 @@ describe.skipIf(!redisServerAvailable())('Redis Cluster (3 masters, a replica ea
           }
         }
       }
+      for (const jti of revoked) {
+        const got = await answer(replicated, jti)
+        if (got !== 'revoked') {
+          expect(got).toBe('ERR_REVOCATION_UNAVAILABLE')
+          round = false
+        }
+      }
       for (const proof of proofs) {
         const fresh = await dpop.remember(proof, 120).catch((err: { code?: string }) => {
           expect(err.code).toBe('ERR_DPOP_REPLAY_UNAVAILABLE')
@@ -132,5 +168,31 @@ describe.skipIf(!redisServerAvailable())('Redis Cluster (3 masters, a replica ea
     await store.revoke(later, now() + 600)
     const err = await rejection(guard.authenticate({ headers: { authorization: `Bearer ${await issuer.sign({ jti: later })}` } }))
     expect(err.code).toBe('ERR_JWT_REVOKED')
+    expect(await held(replicated, later)).toBe('revoked')
   }, 90_000)
+
+  it('FLUSHALL on every master: the replicated instance writes the deny-list back into each shard', async () => {
+    const jtis = Array.from({ length: 12 }, () => randomUUID())
+    for (const jti of jtis) await store.revoke(jti, now() + 600)
+    for (const jti of jtis) expect(await held(replicated, jti)).toBe('revoked')
+    const before = events.length
+    for (const node of cluster.nodes) await redisCli(node.port, 'flushall').catch(() => '')
+    // Every entry is back in Redis, and the direct instance refuses them again without an operator.
+    for (const jti of jtis) {
+      const token = await issuer.sign({ jti })
+      let code: string | undefined
+      for (let i = 0; i < 200 && code !== 'ERR_JWT_REVOKED'; i++) {
+        code = await guard.authenticate({ headers: { authorization: `Bearer ${token}` } }).then(
+          () => 'accepted',
+          (e: { code?: string }) => e.code,
+        )
+        expect(code).not.toBe('accepted')
+        if (code !== 'ERR_JWT_REVOKED') await sleep(25)
+      }
+      expect(code).toBe('ERR_JWT_REVOKED')
+    }
+    expect(events.slice(before).filter((e) => e.type === 'revocation_store_reset')).toEqual([
+      { type: 'revocation_store_reset', restored: false },
+    ])
+  }, 60_000)
 })
