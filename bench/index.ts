@@ -3,11 +3,12 @@ import { runHttp } from './http.js'
 import { runMemory } from './memory.js'
 import { runMicro } from './micro.js'
 import { runHostile } from './hostile.js'
+import { runRevocation } from './revocation.js'
 import { VARIANTS, type Framework } from './servers/protocol.js'
 import { machineInfo, writeResults, type SuiteResult } from './report.js'
 
 /**
- * `npm run bench [-- --only micro|http|memory|hostile] [-- --quick]
+ * `npm run bench [-- --only micro|http|memory|hostile|revocation] [-- --quick]
  * [-- --frameworks express,koa] [-- --variants jwtguard-nocache,express-jwt]`: runs the suites
  * in sequence, prints a table per suite and writes `bench/results/`. Every
  * figure is a ratio measured side by side in this one run: compare ratios,
@@ -19,6 +20,7 @@ const SUITES = {
   http: (o: { quick: boolean }) => runHttp({ ...o, frameworks: httpFrameworks(), variants: values.variants?.split(',') }),
   memory: runMemory,
   hostile: runHostile,
+  revocation: runRevocation,
 } as const
 type SuiteName = keyof typeof SUITES
 

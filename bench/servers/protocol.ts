@@ -43,3 +43,7 @@ export interface ServerStats {
 
 export type ParentMessage = { type: 'reset' } | { type: 'stats' }
 export type ChildMessage = { type: 'ready'; ports: Partial<Record<Variant, number>> } | ({ type: 'stats' } & ServerStats)
+
+/** The revocation setups of bench/servers/fastify-revocation.ts, one server each. */
+export const REVOCATION_VARIANTS = ['none', 'memory', 'redis-direct', 'redis-replicated'] as const
+export type RevocationVariant = (typeof REVOCATION_VARIANTS)[number]
