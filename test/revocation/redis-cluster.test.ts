@@ -191,8 +191,9 @@ describe.skipIf(!redisServerAvailable())('Redis Cluster (3 masters, a replica ea
       }
       expect(code).toBe('ERR_JWT_REVOKED')
     }
-    expect(events.slice(before).filter((e) => e.type === 'revocation_store_reset')).toEqual([
-      { type: 'revocation_store_reset', restored: false },
-    ])
+    // The masters are flushed one after another: the direct instance may see (and report) more than one wipe.
+    const resets = events.slice(before).filter((e) => e.type === 'revocation_store_reset')
+    expect(resets.length).toBeGreaterThan(0)
+    expect(resets.every((e) => e.type === 'revocation_store_reset' && !e.restored)).toBe(true)
   }, 60_000)
 })
