@@ -6,11 +6,12 @@ import { runMemory } from './memory.js'
 import { runMicro } from './micro.js'
 import { runHostile } from './hostile.js'
 import { runGateway } from './gateway.js'
+import { runRevocation } from './revocation.js'
 import { BASELINE_ENV, VARIANTS, type Framework } from './servers/protocol.js'
 import { machineInfo, writeResults, type SuiteResult } from './report.js'
 
 /**
- * `npm run bench [-- --only micro|http|memory|hostile|gateway] [-- --quick]
+ * `npm run bench [-- --only micro|http|memory|hostile|gateway|revocation] [-- --quick]
  * [-- --frameworks express,koa] [-- --variants jwtguard-nocache,express-jwt]`: runs the suites
  * in sequence, prints a table per suite and writes `bench/results/`. Every
  * figure is a ratio measured side by side in this one run: compare ratios,
@@ -24,6 +25,7 @@ const SUITES = {
   hostile: runHostile,
   // nginx auth_request in front of jwtguard serve, and the decision endpoint alone (needs nginx).
   gateway: runGateway,
+  revocation: runRevocation,
 } as const
 type SuiteName = keyof typeof SUITES
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 
 /** What every suite hands back: its figures (written as JSON) and the tables printed for people. */
 export interface SuiteResult {
-  suite: 'micro' | 'http' | 'memory' | 'hostile' | 'gateway'
+  suite: 'micro' | 'http' | 'memory' | 'hostile' | 'gateway' | 'revocation'
   figures: unknown[]
   tables: string[]
   /** Lines printed under the tables: warnings, explanations. */

@@ -15,6 +15,8 @@ export type GuardEvent =
   | { type: 'revocation_unavailable'; reason: string; failOpen: boolean }
   /** A deny-list holds `max` live entries and refused a new one (it never forgets an entry before it expires). */
   | { type: 'store_full'; store: 'revocation_jti' | 'revocation_subject' | 'dpop_replay'; max: number }
+  /** Redis came back empty: `restored` when a replicated instance wrote its deny-list back, else 503 until `acknowledgeReset()`. */
+  | { type: 'revocation_store_reset'; restored: boolean }
 
 export type EventSink = (event: GuardEvent) => void
 

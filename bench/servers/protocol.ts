@@ -66,3 +66,7 @@ export const NOOP_AUTH = {
   roles: [] as string[],
   encrypted: false,
 }
+
+/** The revocation setups of bench/servers/fastify-revocation.ts, one server each. */
+export const REVOCATION_VARIANTS = ['none', 'memory', 'redis-direct', 'redis-replicated'] as const
+export type RevocationVariant = (typeof REVOCATION_VARIANTS)[number]

@@ -1,6 +1,11 @@
 import { GuardError } from '../errors.js'
 import type { DpopReplayStore } from '../dpop/replay.js'
 import type { AuthInfo } from '../types.js'
+import { Deployment } from '../redis/deployment.js'
+import { markersOf } from '../redis/markers.js'
+import { replicatedStore, checkReplicate } from '../redis/replica.js'
+import { isClient, reasonOf, redisCall, topologyOf, type RedisLikeClient } from '../redis/topology.js'
+import { keysOf, writeChange, type Change } from '../redis/writes.js'
 import {
   checkRevokeArgs,
   checkStoreOptions,
@@ -11,28 +16,23 @@ import {
   type RevocationStoreOptions,
 } from './store.js'
 
-/** The part of a `redis` v5 client this store uses (`createClient()` from the `redis` package). */
-export interface RedisLikeClient {
-  mGet(keys: string[]): Promise<(string | null | unknown)[]>
-  set(key: string, value: string, options?: { expiration?: { type: 'EX' | 'EXAT'; value: number } }): Promise<unknown>
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>
-  /** `false` while disconnected: checks then fail at once instead of queueing behind the outage. */
-  readonly isReady?: boolean
-}
-
-// Moves a subject cut-off forward only: a late or retried older revokeSubject must not lift a newer one.
-const RAISE_CUTOFF = `local c = tonumber(redis.call('GET', KEYS[1]))
-if not c or c < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
-return 1`
+export type { RedisLikeClient } from '../redis/topology.js'
 
 export interface RedisRevocationStoreOptions extends RevocationStoreOptions {
+  /** A connected `redis` v5 client: `createClient()`, `createCluster()` or `createSentinel()`. */
   client: RedisLikeClient
-  /** Prefix of every key. Default `'jwtguard:'`; keys are `<prefix>jti:<jti>` and `<prefix>sub:<sub>`. */
+  /** Prefix of every key. Default `'jwtguard:'`; keys are `<prefix>jti:<jti>`, `<prefix>sub:<sub>`, `<prefix>log`, `<prefix>marker…`. */
   prefix?: string
-  /** Deadline of one Redis call, in ms. Default 200. */
+  /** Deadline of one Redis call, in ms, and of the wait for a replica after a write. Default 200. */
   timeout?: number
-  /** `true`: when Redis cannot answer, let tokens through (reported via `onEvent`). Default `false`: 503. */
+  /** `true`: when Redis cannot answer, let tokens through (reported via `onEvent`). Default `false`: 503. A wiped Redis always fails closed. */
   failOpen?: boolean
+  /**
+   * Keep the whole deny-list in this instance's memory, kept current from Redis: no Redis call per request.
+   * `maxLagMs` (default 1,000, at most 60,000): a revoke is in force everywhere within it, and an instance
+   * that has not heard from Redis for longer answers 503. Default `false`: one Redis round trip per check.
+   */
+  replicate?: boolean | { maxLagMs?: number }
 }
 
 export interface RedisRevocationStore extends RevocationStore {
@@ -42,119 +42,129 @@ export interface RedisRevocationStore extends RevocationStore {
   revoke(jti: string, expiresAt: number): Promise<void>
   /** Refuses every token of `sub` issued before `at` (epoch seconds), on every instance; a later cut-off wins. */
   revokeSubject(sub: string, at: number): Promise<void>
+  /**
+   * After a wipe was reported (`revocation_store_reset` with `restored: false`): declares that Redis holds
+   * the deny-list again (re-issue the revocations first), and lifts the 503 on every instance.
+   */
+  acknowledgeReset(): Promise<void>
+  /** Stops the replica's timer (replicated mode); the client stays yours to close. */
+  close(): Promise<void>
 }
 
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timeout')), ms)
-  })
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
-}
+/** How long the first marker read (all markers of a cluster) may take. */
+const START_MS = 5_000
 
-/**
- * One Redis call within `ms`. Redis queues commands while disconnected; failing at once instead keeps that
- * queue from growing with every request of an outage (and from replaying stale checks when Redis returns).
- */
-function redisCall<T>(client: { readonly isReady?: boolean }, ms: number, work: () => Promise<T>): Promise<T> {
-  return client.isReady === false ? Promise.reject(new Error('not_connected')) : withDeadline(work(), ms)
-}
+export const unavailable = (cause: unknown): GuardError =>
+  new GuardError('ERR_REVOCATION_UNAVAILABLE', 'Revocation service unavailable', { reason: reasonOf(cause) }, { cause })
 
 /**
- * A revocation store shared by a fleet through Redis: one `MGET` per check
- * (the `jti` entry and the subject cut-off), entries expiring with the token.
+ * A revocation store shared by a fleet through Redis (standalone, Cluster or Sentinel). By default one
+ * round trip per check (the `jti` entry, the subject cut-off and the marker of their slot); with
+ * `replicate`, a local copy of the deny-list and no round trip. Entries expire with the token.
  */
 export function redisRevocationStore(options: RedisRevocationStoreOptions): RedisRevocationStore {
   const { subjectTtl, missingJti, leeway } = checkStoreOptions(options ?? ({} as RedisRevocationStoreOptions), 'redisRevocationStore')
   const { client, prefix = 'jwtguard:', timeout = 200, failOpen = false } = options
-  if (typeof client?.mGet !== 'function' || typeof client.set !== 'function' || typeof client.eval !== 'function') {
-    throw new TypeError('jwtguard: redisRevocationStore option "client" must be a connected `redis` v5 client')
-  }
+  if (!isClient(client)) throw new TypeError('jwtguard: redisRevocationStore option "client" must be a connected `redis` v5 client')
   if (!Number.isFinite(timeout) || timeout <= 0)
     throw new TypeError('jwtguard: redisRevocationStore option "timeout" must be a positive number of ms')
+  const replicate = checkReplicate(options.replicate)
 
-  const call = <T>(work: () => Promise<T>): Promise<T> => redisCall(client, timeout, work)
-
-  const unavailable = (cause: unknown): GuardError =>
-    new GuardError(
-      'ERR_REVOCATION_UNAVAILABLE',
-      'Revocation service unavailable',
-      { reason: cause instanceof Error ? cause.message : 'error' },
-      { cause },
-    )
-  // revoke/revokeSubject fail fast during an outage (nothing is queued): callers retry; both are idempotent.
-  const write = async (work: () => Promise<unknown>): Promise<void> => {
+  const topology = topologyOf(client)
+  const keys = keysOf(prefix)
+  const deployment = new Deployment(topology, markersOf(prefix, topology), `${prefix}ack`)
+  // Learn the deployment id now, so a wipe before this instance's first check is still seen as one.
+  deployment.ensure().catch(() => {})
+  // A write is two steps (the key, the log), each waiting up to `timeout` for a replica after its round trip.
+  const write = async (change: Change): Promise<void> => {
     try {
-      await call(work)
+      await redisCall(topology, 5 * timeout, () => writeChange(topology, keys, change, timeout))
     } catch (cause) {
       throw unavailable(cause)
     }
   }
-
-  return {
+  const writer = {
     leeway,
-    async revoke(jti, expiresAt) {
+    async revoke(jti: string, expiresAt: number) {
       checkRevokeArgs(jti, expiresAt, 'revoke(jti, expiresAt)')
       const until = Math.ceil(expiresAt + leeway)
       if (until * 1000 <= Date.now()) return
-      await write(() => client.set(`${prefix}jti:${jti}`, '1', { expiration: { type: 'EXAT', value: until } }))
+      await write({ kind: 'jti', id: jti, expiresMs: until * 1000 })
     },
-    async revokeSubject(sub, at) {
+    async revokeSubject(sub: string, at: number) {
       checkRevokeArgs(sub, at, 'revokeSubject(sub, at)')
-      await write(() =>
-        client.eval(RAISE_CUTOFF, { keys: [`${prefix}sub:${sub}`], arguments: [String(at), String(Math.ceil(subjectTtl))] }),
-      )
+      await write({ kind: 'sub', id: sub, at, expiresMs: Date.now() + Math.ceil(subjectTtl) * 1000 })
     },
+    async acknowledgeReset() {
+      try {
+        await redisCall(topology, START_MS, () => deployment.acknowledge())
+      } catch (cause) {
+        throw unavailable(cause)
+      }
+    },
+  }
+  if (replicate) return { ...writer, ...replicatedStore({ topology, keys, deployment, missingJti, failOpen, timeout, ...replicate }) }
+
+  const markers = deployment.markers
+  // One MGET where every key shares a node; on a cluster one GET per key (and per slot marker), in parallel.
+  const lookup = topology.cluster
+    ? (jti: string, sub: string) =>
+        Promise.all([jti, sub, markers.forKey(jti), markers.forKey(sub)].map((key) => topology.send(key, ['GET', key])))
+    : (jti: string, sub: string) => topology.send(jti, ['MGET', jti, sub, markers.forKey(jti)]) as Promise<unknown[]>
+
+  return {
+    ...writer,
+    async close() {},
     async isRevoked(auth: AuthInfo<unknown>, context?: RevocationContext) {
-      const keys = revocationKeys(auth, missingJti, context?.jtiClaim)
+      const ids = revocationKeys(auth, missingJti, context?.jtiClaim)
+      deployment.listen(context?.emit)
       let found: unknown[]
       try {
-        found = await call(() => client.mGet([`${prefix}jti:${keys.jti ?? ''}`, `${prefix}sub:${keys.sub ?? ''}`]))
+        if (deployment.id === undefined) await redisCall(topology, START_MS, () => deployment.ensure())
+        found = await redisCall(topology, timeout, () => lookup(keys.jti(ids.jti ?? ''), keys.sub(ids.sub ?? '')))
       } catch (cause) {
-        context?.emit?.({ type: 'revocation_unavailable', reason: cause instanceof Error ? cause.message : 'error', failOpen })
+        context?.emit?.({ type: 'revocation_unavailable', reason: reasonOf(cause), failOpen })
         if (failOpen) return false
         throw unavailable(cause)
       }
-      if (keys.jti !== undefined && found[0] != null) return true
-      const cutoff = keys.sub !== undefined && typeof found[1] === 'string' ? Number(found[1]) : undefined
-      return revokedBySubject(cutoff, keys.iat)
+      // An emptied Redis would answer "nothing is revoked": refuse until the deny-list is back.
+      const ack = deployment.wiped ? await redisCall(topology, timeout, () => deployment.readAck()).catch(() => undefined) : undefined
+      if (!deployment.check(found.slice(2), false, ack)) throw unavailable(new Error('reset'))
+      if (ids.jti !== undefined && found[0] != null) return true
+      const cutoff = ids.sub !== undefined && typeof found[1] === 'string' ? Number(found[1]) : undefined
+      return revokedBySubject(cutoff, ids.iat)
     },
   }
 }
 
 export interface RedisDpopReplayStoreOptions {
-  client: Pick<RedisLikeClient, 'set' | 'isReady'> & {
-    set(key: string, value: string, options: { condition: 'NX'; expiration: { type: 'EX'; value: number } }): Promise<unknown>
-  }
+  /** A connected `redis` v5 client: `createClient()`, `createCluster()` or `createSentinel()`. */
+  client: RedisLikeClient
   /** Key prefix; keys are `<prefix>dpop:<thumbprint>:<jti>`. Default `'jwtguard:'`. */
   prefix?: string
-  /** Deadline of one Redis call, in ms. Default 200. */
+  /** Deadline of one Redis call, in ms, and of the wait for a replica. Default 200. */
   timeout?: number
 }
 
 /**
- * DPoP proof `jti`s remembered in Redis (`SET NX EX`): a proof replayed to any
- * instance of the fleet is refused. When Redis cannot answer, requests with
- * DPoP proofs get 503 (a replay cannot be ruled out).
+ * DPoP proof `jti`s remembered in Redis (`SET NX EX`, then `WAIT` for a replica where there is one, so a
+ * failover forgets no proof): a proof replayed to any instance of the fleet is refused. When Redis cannot
+ * answer, requests with DPoP proofs get 503 (a replay cannot be ruled out).
  */
 export function redisDpopReplayStore(options: RedisDpopReplayStoreOptions): DpopReplayStore {
   const { client, prefix = 'jwtguard:', timeout = 200 } = options ?? ({} as RedisDpopReplayStoreOptions)
-  if (typeof client?.set !== 'function')
-    throw new TypeError('jwtguard: redisDpopReplayStore option "client" must be a connected `redis` v5 client')
+  if (!isClient(client)) throw new TypeError('jwtguard: redisDpopReplayStore option "client" must be a connected `redis` v5 client')
   if (!Number.isFinite(timeout) || timeout <= 0)
     throw new TypeError('jwtguard: redisDpopReplayStore option "timeout" must be a positive number of ms')
+  const topology = topologyOf(client)
   return {
     async remember(jti, ttlSeconds) {
+      const key = `${prefix}dpop:${jti}`
       try {
-        const expiration = { type: 'EX' as const, value: Math.ceil(ttlSeconds) }
-        return (await redisCall(client, timeout, () => client.set(`${prefix}dpop:${jti}`, '1', { condition: 'NX', expiration }))) !== null
+        const args = ['SET', key, '1', 'NX', 'EX', String(Math.ceil(ttlSeconds))]
+        return (await redisCall(topology, 3 * timeout, () => topology.durable(key, args, timeout))) !== null
       } catch (cause) {
-        throw new GuardError(
-          'ERR_DPOP_REPLAY_UNAVAILABLE',
-          'DPoP replay check unavailable',
-          { reason: cause instanceof Error ? cause.message : 'error' },
-          { cause },
-        )
+        throw new GuardError('ERR_DPOP_REPLAY_UNAVAILABLE', 'DPoP replay check unavailable', { reason: reasonOf(cause) }, { cause })
       }
     },
   }

@@ -46,7 +46,7 @@ export function redisServerAvailable(): boolean {
 }
 
 /** One PING over a raw socket: true when the server answers +PONG. */
-function ping(port: number): Promise<boolean> {
+export function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1')
     let reply = ''
@@ -70,9 +70,9 @@ interface Running {
   dir: string
 }
 
-async function spawnRedis(port: number): Promise<Running> {
+async function spawnRedis(port: number, extra: string[] = []): Promise<Running> {
   const dir = await mkdtemp(join(tmpdir(), 'jwtguard-redis-'))
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]
+  const args = [...extra, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout?.on('data', (chunk) => (output += chunk))
@@ -100,14 +100,14 @@ async function kill(running: Running): Promise<void> {
   await rm(running.dir, { recursive: true, force: true })
 }
 
-/** Starts redis-server on a free port of 127.0.0.1; call `stop()` in afterAll. */
-export async function startRedis(): Promise<RedisServer> {
+/** Starts redis-server on a free port of 127.0.0.1 (`extra`: more arguments); call `stop()` in afterAll. */
+export async function startRedis(extra: string[] = []): Promise<RedisServer> {
   // Another process may take the port between our probe and redis' bind: try a few.
   let port = 0
   let running: Running | undefined
   for (let attempt = 0; attempt < 3 && !running; attempt++) {
     port = await freePort()
-    running = await spawnRedis(port).catch((err: unknown) => {
+    running = await spawnRedis(port, extra).catch((err: unknown) => {
       if (attempt === 2) throw err
       return undefined
     })
@@ -122,7 +122,7 @@ export async function startRedis(): Promise<RedisServer> {
     },
     async restart() {
       if (current) await kill(current)
-      current = await spawnRedis(port)
+      current = await spawnRedis(port, extra)
     },
   }
 }

@@ -84,3 +84,6 @@ export async function getRaw(url: string, headerLines: string[], options: RawOpt
     body: (headers['transfer-encoding'] === 'chunked' ? dechunk(body) : body).toString('utf8'),
   }
 }
+
+/** `payload` and `claims` of a hand-made `AuthInfo`: without a schema they are the same object, as the guard makes them. */
+export const signedClaims = <T extends Record<string, unknown>>(claims: T): { payload: T; claims: T } => ({ payload: claims, claims })

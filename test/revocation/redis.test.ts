@@ -234,18 +234,48 @@ describe.skipIf(!redisServerAvailable())('redisRevocationStore: a fleet sharing 
     ])
 
     await redis.restart()
+    // The restarted Redis is empty: never read as "nothing is revoked". Every instance refuses (failOpen too)
+    // and reports the wipe once, until an operator acknowledges it.
     let answer = await call(a, token)
-    for (let i = 0; i < 100 && answer.status !== 200; i++) {
+    for (let i = 0; i < 100 && answer.status === 503 && !a.events.some((e) => e.type === 'revocation_store_reset'); i++) {
       await sleep(50)
       answer = await call(a, token)
     }
-    expect(answer).toEqual(ok())
+    expect(answer).toEqual(UNAVAILABLE)
     for (let i = 0; i < 100 && !b.client.isReady; i++) await sleep(50)
-    expect(await call(b, token)).toEqual(ok())
-    // The restarted Redis is empty; a new revocation reaches every instance again.
+    for (let i = 0; i < 100 && !open.client.isReady; i++) await sleep(50)
+    expect(await call(b, token)).toEqual(UNAVAILABLE)
+    expect(await call(open, token)).toEqual(UNAVAILABLE)
+    for (const instance of [a, b, open]) {
+      expect(instance.events.filter((e) => e.type === 'revocation_store_reset')).toEqual([
+        { type: 'revocation_store_reset', restored: false },
+      ])
+      expect(instance.events.at(-1)).toEqual({ type: 'token_rejected', code: 'ERR_REVOCATION_UNAVAILABLE', reason: 'reset' })
+    }
+    // The operator re-issues what must stay revoked, then acknowledges on any one instance: all resume.
     await b.store.revoke(jti, now() + 600)
+    await a.store.acknowledgeReset()
     expect(await call(a, token)).toEqual(REVOKED)
+    expect(await call(b, token)).toEqual(REVOKED)
     expect(await call(open, token)).toEqual(REVOKED)
+    expect(await call(b, await issuer.sign())).toEqual(ok())
+  })
+
+  it('FLUSHALL is a wipe too: refused until acknowledged, reported once per instance', async () => {
+    const jti = randomUUID()
+    const token = await issuer.sign({ jti })
+    await a.store.revoke(jti, now() + 600)
+    expect(await call(b, token)).toEqual(REVOKED)
+    const before = b.events.filter((e) => e.type === 'revocation_store_reset').length
+    await admin.flushAll()
+    // Without the marker this would be a 200: the revocation is gone from Redis.
+    expect(await call(b, token)).toEqual(UNAVAILABLE)
+    expect(await call(b, await issuer.sign())).toEqual(UNAVAILABLE)
+    expect(b.events.filter((e) => e.type === 'revocation_store_reset').length).toBe(before + 1)
+    await a.store.revoke(jti, now() + 600)
+    await b.store.acknowledgeReset()
+    expect(await call(a, token)).toEqual(REVOKED)
+    expect(await call(b, await issuer.sign())).toEqual(ok())
   })
 
   // A deadline alone only stops waiting: the MGET would stay in the client's offline queue
@@ -280,18 +310,22 @@ describe.skipIf(!redisServerAvailable())('redisRevocationStore: a fleet sharing 
 })
 
 describe('redisRevocationStore options', () => {
-  const client = { mGet: async () => [null, null], set: async () => 'OK', eval: async () => 1 }
+  const client = { sendCommand: async () => null }
 
   it.each([
     [{}, 'client'],
     [{ client: {} }, 'client'],
-    [{ client: { mGet: client.mGet, set: client.set } }, 'client'],
+    [{ client: { mGet: async () => [], set: async () => 'OK' } }, 'client'],
     [{ client, timeout: 0 }, 'timeout'],
     [{ client, timeout: Number.NaN }, 'timeout'],
     [{ client, subjectTtl: 0 }, 'subjectTtl'],
     [{ client, missingJti: 'skip' }, 'missingJti'],
     [{ client, leeway: -5 }, 'leeway'],
     [{ client, leeway: Number.POSITIVE_INFINITY }, 'leeway'],
+    [{ client, replicate: 'yes' }, 'replicate'],
+    [{ client, replicate: { maxLagMs: 0 } }, 'replicate'],
+    [{ client, replicate: { maxLagMs: 120_000 } }, 'replicate'],
+    [{ client, replicate: { maxLagMs: Number.NaN } }, 'replicate'],
   ])('redisRevocationStore(%o) throws a TypeError naming %s', (options, name) => {
     expect(() => redisRevocationStore(options as never)).toThrow(TypeError)
     expect(() => redisRevocationStore(options as never)).toThrow(`option "${name}"`)

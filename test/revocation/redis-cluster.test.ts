@@ -1,0 +1,200 @@
+import { signedClaims } from '../helpers/shared.js'
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createCluster } from 'redis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createGuard, type AuthInfo, type Guard, type GuardEvent } from '../../src/index.js'
+import { redisDpopReplayStore, redisRevocationStore, type RedisRevocationStore } from '../../src/revocation/redis.js'
+import { keySlot } from '../../src/redis/slot.js'
+import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
+import { redisCli, startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js'
+import { redisServerAvailable } from '../helpers/redis.js'
+import { rejection } from '../helpers/shared.js'
+
+type Cluster = ReturnType<typeof createCluster>
+const PREFIX = 'cluster-test:'
+const now = (): number => Math.floor(Date.now() / 1000)
+
+async function connect(cluster: RedisCluster): Promise<Cluster> {
+  const client = createCluster({ rootNodes: cluster.rootNodes, defaults: { socket: { reconnectStrategy: () => 50, connectTimeout: 500 } } })
+  client.on('error', () => {})
+  await client.connect()
+  return client
+}
+
+/** The port of the master that serves `slot` now, from CLUSTER NODES as a live node sees it. */
+async function masterOf(cluster: RedisCluster, slot: number, alive: number): Promise<number> {
+  const nodes = await redisCli(alive, 'cluster', 'nodes')
+  for (const line of nodes.trim().split('\n')) {
+    const [, address, flags, , , , , , ...ranges] = line.split(' ')
+    if (!flags?.includes('master') || flags.includes('fail')) continue
+    for (const range of ranges) {
+      const [from, to = from] = range.split('-').map(Number)
+      if (slot >= from! && slot <= to!) return Number(address!.split('@')[0]!.split(':')[1])
+    }
+  }
+  throw new Error(`no live master for slot ${slot}`)
+}
+
+const auth = (jti: string): AuthInfo<unknown> => ({
+  token: 'unused',
+  header: { alg: 'RS256' },
+  ...signedClaims({ jti, sub: 'user', iat: now() }),
+  scopes: [],
+  roles: [],
+  encrypted: false,
+})
+const answer = (s: RedisRevocationStore, jti: string): Promise<string> =>
+  s.isRevoked(auth(jti)).then(
+    (revoked) => (revoked ? 'revoked' : 'allowed'),
+    (err: { code?: string }) => String(err.code),
+  )
+/** The replicated answer once the revoke has reached it (within maxLagMs; polled, bounded). */
+async function held(s: RedisRevocationStore, jti: string): Promise<string> {
+  let got = await answer(s, jti)
+  for (let i = 0; i < 400 && got !== 'revoked'; i++) {
+    await sleep(25)
+    got = await answer(s, jti)
+  }
+  return got
+}
+
+describe.skipIf(!redisServerAvailable())('Redis Cluster (3 masters, a replica each)', () => {
+  let cluster: RedisCluster
+  let issuer: TestIssuer
+  const clients: Cluster[] = []
+  let store: RedisRevocationStore
+  let replicated: RedisRevocationStore
+  let guard: Guard
+  const events: GuardEvent[] = []
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3, replicas: 1 })
+    issuer = await createTestIssuer({ algorithms: ['RS256'] })
+    clients.push(await connect(cluster), await connect(cluster), await connect(cluster))
+    store = redisRevocationStore({ client: clients[0]!, prefix: PREFIX, timeout: 1000 })
+    replicated = redisRevocationStore({ client: clients[2]!, prefix: PREFIX, timeout: 1000, replicate: true })
+    guard = createGuard({
+      ...issuer.guardOptions(),
+      jwksUri: issuer.jwksUri,
+      revocation: redisRevocationStore({ client: clients[1]!, prefix: PREFIX, timeout: 1000 }),
+      onEvent: (e) => events.push(e),
+    })
+  }, 120_000)
+
+  afterAll(async () => {
+    await replicated?.close()
+    for (const client of clients) client.destroy()
+    await issuer?.close()
+    await cluster?.stop()
+  })
+
+  it('checks keys spread over every master (no CROSSSLOT): revoked jtis and subjects refused, others pass', async () => {
+    const jtis = Array.from({ length: 12 }, () => randomUUID())
+    expect(new Set(jtis.map((j) => keySlot(`${PREFIX}jti:${j}`))).size).toBeGreaterThan(1)
+    for (const jti of jtis) await store.revoke(jti, now() + 600)
+    for (const jti of jtis) {
+      const err = await rejection(guard.authenticate({ headers: { authorization: `Bearer ${await issuer.sign({ jti })}` } }))
+      expect(err.code).toBe('ERR_JWT_REVOKED')
+    }
+    await store.revokeSubject('zoe', now())
+    const old = await issuer.sign({ sub: 'zoe', iat: now() - 60 })
+    expect((await rejection(guard.authenticate({ headers: { authorization: `Bearer ${old}` } }))).code).toBe('ERR_JWT_REVOKED')
+    const fresh = await issuer.sign({ sub: 'zoe', iat: now() + 1 })
+    expect((await guard.authenticate({ headers: { authorization: `Bearer ${fresh}` } }))?.payload.sub).toBe('zoe')
+    expect(events.filter((e) => e.type === 'revocation_store_reset')).toEqual([])
+    for (const jti of jtis) expect(await held(replicated, jti)).toBe('revoked')
+    expect(await replicated.isRevoked(auth(randomUUID()))).toBe(false)
+  })
+
+  it('a master killed during traffic: revoked tokens and replayed proofs are never accepted during or after the switch', async () => {
+    const revoked = Array.from({ length: 6 }, () => randomUUID())
+    for (const jti of revoked) await store.revoke(jti, now() + 600)
+    const dpop = redisDpopReplayStore({ client: clients[0]!, prefix: PREFIX, timeout: 1000 })
+    const proofs = Array.from({ length: 6 }, () => randomUUID())
+    for (const proof of proofs) expect(await dpop.remember(proof, 120)).toBe(true)
+
+    for (const jti of revoked) expect(await held(replicated, jti)).toBe('revoked')
+    const victim = await masterOf(cluster, keySlot(`${PREFIX}jti:${revoked[0]}`), cluster.nodes[0]!.port)
+    const other = cluster.nodes.find((n) => n.port !== victim)!
+    await cluster.nodes.find((n) => n.port === victim)!.stop()
+
+    const answers = { revoked: 0, unavailable: 0, accepted: 0 }
+    const deadline = Date.now() + 60_000
+    let settled = 0
+    // Until every check is answered "revoked" and every replay refused 5 rounds in a row (the failover is
+    // over), bounded in time; in between, 503 is the only other answer allowed.
+    while (settled < 5 && Date.now() < deadline) {
+      let round = true
+      for (const jti of revoked) {
+        const token = await issuer.sign({ jti })
+        try {
+          await guard.authenticate({ headers: { authorization: `Bearer ${token}` } })
+          answers.accepted++
+        } catch (err) {
+          const code = (err as { code?: string }).code
+          if (code === 'ERR_JWT_REVOKED') answers.revoked++
+          else {
+            expect(code).toBe('ERR_REVOCATION_UNAVAILABLE')
+            answers.unavailable++
+            round = false
+          }
+        }
+      }
+      for (const jti of revoked) {
+        const got = await answer(replicated, jti)
+        if (got !== 'revoked') {
+          expect(got).toBe('ERR_REVOCATION_UNAVAILABLE')
+          round = false
+        }
+      }
+      for (const proof of proofs) {
+        const fresh = await dpop.remember(proof, 120).catch((err: { code?: string }) => {
+          expect(err.code).toBe('ERR_DPOP_REPLAY_UNAVAILABLE')
+          round = false
+          return false
+        })
+        expect(fresh).toBe(false)
+      }
+      settled = round ? settled + 1 : 0
+      if (!round) await sleep(100)
+    }
+    expect(answers.accepted).toBe(0)
+    expect(settled).toBe(5)
+    // The replica that took over holds every revoke that returned before the kill (WAIT), and the markers.
+    expect(await masterOf(cluster, keySlot(`${PREFIX}jti:${revoked[0]}`), other.port)).not.toBe(victim)
+    expect(events.filter((e) => e.type === 'revocation_store_reset')).toEqual([])
+    // New revocations work again after the switch.
+    const later = randomUUID()
+    await store.revoke(later, now() + 600)
+    const err = await rejection(guard.authenticate({ headers: { authorization: `Bearer ${await issuer.sign({ jti: later })}` } }))
+    expect(err.code).toBe('ERR_JWT_REVOKED')
+    expect(await held(replicated, later)).toBe('revoked')
+  }, 90_000)
+
+  it('FLUSHALL on every master: the replicated instance writes the deny-list back into each shard', async () => {
+    const jtis = Array.from({ length: 12 }, () => randomUUID())
+    for (const jti of jtis) await store.revoke(jti, now() + 600)
+    for (const jti of jtis) expect(await held(replicated, jti)).toBe('revoked')
+    const before = events.length
+    for (const node of cluster.nodes) await redisCli(node.port, 'flushall').catch(() => '')
+    // Every entry is back in Redis, and the direct instance refuses them again without an operator.
+    for (const jti of jtis) {
+      const token = await issuer.sign({ jti })
+      let code: string | undefined
+      for (let i = 0; i < 200 && code !== 'ERR_JWT_REVOKED'; i++) {
+        code = await guard.authenticate({ headers: { authorization: `Bearer ${token}` } }).then(
+          () => 'accepted',
+          (e: { code?: string }) => e.code,
+        )
+        expect(code).not.toBe('accepted')
+        if (code !== 'ERR_JWT_REVOKED') await sleep(25)
+      }
+      expect(code).toBe('ERR_JWT_REVOKED')
+    }
+    // The masters are flushed one after another: the direct instance may see (and report) more than one wipe.
+    const resets = events.slice(before).filter((e) => e.type === 'revocation_store_reset')
+    expect(resets.length).toBeGreaterThan(0)
+    expect(resets.every((e) => e.type === 'revocation_store_reset' && !e.restored)).toBe(true)
+  }, 60_000)
+})
