@@ -3,13 +3,15 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import type { MemoryRunInput, MemoryRunOutput } from './memory-run.js'
 import type { StoreKind, StoreRunInput, StoreRunOutput } from './memory-stores-run.js'
+import type { ReplicaRunInput, ReplicaRunOutput } from './memory-replica-run.js'
 import { table, type SuiteResult } from './report.js'
 
 /**
  * Memory suite: RSS and heapUsed before and after 1,000,000 distinct valid
  * tokens through `guard.verify`, with the default cache (max 10,000) and with
  * `cache: { max: 100_000 }`; then bytes per entry of each in-memory deny-list
- * filled to its default `max`. Each configuration runs in a fresh process so one
+ * filled to its default `max`, and a replicated Redis revocation store holding as
+ * many revoked `jti`s as tokens (a real redis-server). Each configuration runs in a fresh process so one
  * does not inherit the other's heap.
  */
 
@@ -45,6 +47,7 @@ async function run<I, O>(script: string, input: I): Promise<O> {
 
 const measure = (input: MemoryRunInput) => run<MemoryRunInput, MemoryRunOutput>('./memory-run.ts', input)
 const measureStore = (input: StoreRunInput) => run<StoreRunInput, StoreRunOutput>('./memory-stores-run.ts', input)
+const measureReplica = (input: ReplicaRunInput) => run<ReplicaRunInput, ReplicaRunOutput>('./memory-replica-run.ts', input)
 
 export async function runMemory({ quick = false, log = console.log } = {}): Promise<SuiteResult> {
   const count = quick ? 100_000 : 1_000_000
@@ -68,6 +71,8 @@ export async function runMemory({ quick = false, log = console.log } = {}): Prom
     log(`  memory ${kind} store · filled to max`)
     stores.push(await measureStore({ kind }))
   }
+  log(`  memory redis replica · ${count.toLocaleString('en-US')} revoked jtis`)
+  const replica = await measureReplica({ count })
   const tables = [
     table(
       `memory · ${count.toLocaleString('en-US')} distinct HS256 tokens through guard.verify (MiB)`,
@@ -96,6 +101,11 @@ export async function runMemory({ quick = false, log = console.log } = {}): Prom
       ['store', 'entries', 'heap growth (MiB)', 'RSS growth (MiB)', 'bytes per entry', 'entries/s'],
       stores.map((r) => [r.kind, r.entries, mib(r.heapGrowth), mib(r.rssGrowth), r.heapGrowth / r.entries, r.entries / r.seconds]),
     ),
+    table(
+      'memory · a replicated Redis revocation store (replicate: true) holding revoked jtis, after its first full load',
+      ['revoked jtis', 'heap growth (MiB)', 'RSS growth (MiB)', 'bytes per jti', 'full load (s)'],
+      [[replica.count, mib(replica.heapGrowth), mib(replica.rssGrowth), replica.heapGrowth / replica.count, replica.loadSeconds]],
+    ),
   ]
   const notes = figures.map(
     (r) =>
@@ -107,5 +117,8 @@ export async function runMemory({ quick = false, log = console.log } = {}): Prom
       (r) => `${r.kind} store: ${Math.round(r.heapGrowth / r.entries)} bytes per entry at max ${r.entries.toLocaleString('en-US')}.`,
     ),
   )
-  return { suite: 'memory', figures: [...figures, ...stores], tables, notes }
+  notes.push(
+    `redis replica: ${Math.round(replica.heapGrowth / replica.count)} bytes per revoked jti at ${replica.count.toLocaleString('en-US')} (${mib(replica.heapGrowth).toFixed(0)} MiB), full load ${replica.loadSeconds.toFixed(1)} s.`,
+  )
+  return { suite: 'memory', figures: [...figures, ...stores, { kind: 'redis replica', ...replica }], tables, notes }
 }
