@@ -1,6 +1,6 @@
 import { callbackError, isThenable, promiseReturned } from '../callbacks.js'
 import { GuardError } from '../errors.js'
-import { SCOPE_TOKEN } from '../http/challenge.js'
+import { CHALLENGE_TEXT, SCOPE_TOKEN } from '../http/challenge.js'
 import type { AuthInfo, DefaultClaims } from '../types.js'
 
 /** A per-route check: returns when the request may go on, throws a `GuardError` otherwise. */
@@ -83,12 +83,10 @@ export interface ClaimCheckOptions {
   description?: string
 }
 
-// RFC 6750 §3: error-description = 1*( %x20-21 / %x23-5B / %x5D-7E )
-const DESCRIPTION = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/
 
 function claimDescription(options: ClaimCheckOptions | undefined): string {
   const description = options?.description ?? 'Claim check failed'
-  if (typeof description !== 'string' || !DESCRIPTION.test(description)) {
+  if (typeof description !== 'string' || !CHALLENGE_TEXT.test(description)) {
     throw new TypeError(
       'jwtguard: requireClaims() option "description" must be a non-empty string of printable ASCII without " or \\ (RFC 6750 §3)',
     )
