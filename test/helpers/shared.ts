@@ -1,3 +1,4 @@
+import type { AuthInfo } from '../../src/index.js'
 import { createServer } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'
 import { expect } from 'vitest'
@@ -85,5 +86,16 @@ export async function getRaw(url: string, headerLines: string[], options: RawOpt
   }
 }
 
-/** `payload` and `claims` of a hand-made `AuthInfo`: without a schema they are the same object, as the guard makes them. */
-export const signedClaims = <T extends Record<string, unknown>>(claims: T): { payload: T; claims: T } => ({ payload: claims, claims })
+/**
+ * A hand-made `AuthInfo` with these claims, enough to ask a revocation store directly, without a guard: `payload`
+ * and `claims` are the same object, as the guard makes them without a schema.
+ */
+export const authOf = (claims: Record<string, unknown>): AuthInfo<unknown> => ({
+  token: 'unused',
+  header: { alg: 'RS256' },
+  payload: claims,
+  claims,
+  scopes: [],
+  roles: [],
+  encrypted: false,
+})

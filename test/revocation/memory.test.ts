@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import {
-  createGuard,
-  GuardError,
-  memoryRevocationStore,
-  type AuthInfo,
-  type Guard,
-  type GuardEvent,
-  type GuardOptions,
-} from '../../src/index.js'
+import { createGuard, GuardError, memoryRevocationStore, type Guard, type GuardEvent, type GuardOptions } from '../../src/index.js'
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
+import { authOf } from '../helpers/shared.js'
 
 let issuer: TestIssuer
 beforeAll(async () => {
@@ -31,17 +24,6 @@ async function refusal(promise: Promise<unknown>): Promise<GuardError> {
 }
 
 const REVOKED_CHALLENGE = 'Bearer realm="api", error="invalid_token", error_description="Token revoked"'
-
-/** The only fields the stores read; enough to ask a store directly, without a guard. */
-const authOf = (payload: Record<string, unknown>): AuthInfo<unknown> => ({
-  token: 'unused',
-  header: { alg: 'RS256' },
-  payload,
-  claims: payload,
-  scopes: [],
-  roles: [],
-  encrypted: false,
-})
 
 describe('memoryRevocationStore: jti', () => {
   it('refuses a revoked token with 401 invalid_token and lets other tokens through', async () => {

@@ -1,4 +1,4 @@
-import { signedClaims } from '../helpers/shared.js'
+import { authOf } from '../helpers/shared.js'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createCluster } from 'redis'
@@ -36,14 +36,7 @@ async function masterOf(cluster: RedisCluster, slot: number, alive: number): Pro
   throw new Error(`no live master for slot ${slot}`)
 }
 
-const auth = (jti: string): AuthInfo<unknown> => ({
-  token: 'unused',
-  header: { alg: 'RS256' },
-  ...signedClaims({ jti, sub: 'user', iat: now() }),
-  scopes: [],
-  roles: [],
-  encrypted: false,
-})
+const auth = (jti: string): AuthInfo<unknown> => authOf({ jti, sub: 'user', iat: now() })
 const answer = (s: RedisRevocationStore, jti: string): Promise<string> =>
   s.isRevoked(auth(jti)).then(
     (revoked) => (revoked ? 'revoked' : 'allowed'),

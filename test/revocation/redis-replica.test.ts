@@ -1,4 +1,4 @@
-import { signedClaims } from '../helpers/shared.js'
+import { authOf } from '../helpers/shared.js'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createClient } from 'redis'
@@ -11,14 +11,7 @@ type Client = ReturnType<typeof createClient>
 const PREFIX = 'replica-test:'
 const MAX_LAG = 500
 const now = (): number => Math.floor(Date.now() / 1000)
-const auth = (payload: Record<string, unknown>): AuthInfo<unknown> => ({
-  token: 'unused',
-  header: { alg: 'RS256' },
-  ...signedClaims({ sub: 'user', iat: now(), ...payload }),
-  scopes: [],
-  roles: [],
-  encrypted: false,
-})
+const auth = (payload: Record<string, unknown>): AuthInfo<unknown> => authOf({ sub: 'user', iat: now(), ...payload })
 
 async function connect(url: string): Promise<Client> {
   const client = createClient({ url, socket: { reconnectStrategy: () => 50 } })

@@ -1,4 +1,4 @@
-import { signedClaims } from '../helpers/shared.js'
+import { authOf } from '../helpers/shared.js'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createSentinel } from 'redis'
@@ -12,14 +12,7 @@ import { startRedisSentinelSet, type RedisSentinelSet } from '../helpers/redis-s
 type Sentinel = ReturnType<typeof createSentinel>
 const PREFIX = 'sentinel-test:'
 const now = (): number => Math.floor(Date.now() / 1000)
-const auth = (jti: string): AuthInfo<unknown> => ({
-  token: 'unused',
-  header: { alg: 'RS256' },
-  ...signedClaims({ jti, sub: 'user', iat: now() }),
-  scopes: [],
-  roles: [],
-  encrypted: false,
-})
+const auth = (jti: string): AuthInfo<unknown> => authOf({ jti, sub: 'user', iat: now() })
 const answer = (store: RedisRevocationStore, jti: string) =>
   store.isRevoked(auth(jti)).then(
     (revoked) => (revoked ? 'revoked' : 'allowed'),
