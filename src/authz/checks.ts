@@ -83,7 +83,6 @@ export interface ClaimCheckOptions {
   description?: string
 }
 
-
 function claimDescription(options: ClaimCheckOptions | undefined): string {
   const description = options?.description ?? 'Claim check failed'
   if (typeof description !== 'string' || !CHALLENGE_TEXT.test(description)) {
