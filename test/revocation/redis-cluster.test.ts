@@ -191,3 +191,40 @@ describe.skipIf(!redisServerAvailable())('Redis Cluster (3 masters, a replica ea
     expect(resets.every((e) => e.type === 'revocation_store_reset' && !e.restored)).toBe(true)
   }, 60_000)
 })
+
+// The smallest cluster users run: three masters and no replica. Writes do not wait for a replica (there is none),
+// and everything else works as on the cluster above.
+describe.skipIf(!redisServerAvailable())('Redis Cluster (3 masters, no replica)', () => {
+  let cluster: RedisCluster
+  const clients: Cluster[] = []
+  let store: RedisRevocationStore
+  let replicated: RedisRevocationStore
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3, replicas: 0 })
+    clients.push(await connect(cluster), await connect(cluster))
+    store = redisRevocationStore({ client: clients[0]!, prefix: PREFIX, timeout: 1000 })
+    replicated = redisRevocationStore({ client: clients[1]!, prefix: PREFIX, timeout: 1000, replicate: true })
+  }, 120_000)
+
+  afterAll(async () => {
+    await replicated?.close()
+    for (const client of clients) client.destroy()
+    await cluster?.stop()
+  })
+
+  it('revokes across every master, direct and replicated, and remembers DPoP proofs once', async () => {
+    const jtis = Array.from({ length: 12 }, () => randomUUID())
+    expect(new Set(jtis.map((j) => keySlot(`${PREFIX}jti:${j}`))).size).toBeGreaterThan(1)
+    for (const jti of jtis) await store.revoke(jti, now() + 600)
+    for (const jti of jtis) expect(await store.isRevoked(auth(jti))).toBe(true)
+    expect(await store.isRevoked(auth(randomUUID()))).toBe(false)
+    await store.revokeSubject('zoe', now())
+    expect(await store.isRevoked(authOf({ jti: randomUUID(), sub: 'zoe', iat: now() - 60 }))).toBe(true)
+    for (const jti of jtis) expect(await held(replicated, jti)).toBe('revoked')
+    const replay = redisDpopReplayStore({ client: clients[0]!, prefix: PREFIX, timeout: 1000 })
+    const proof = randomUUID()
+    expect(await replay.remember(proof, 60)).toBe(true)
+    expect(await replay.remember(proof, 60)).toBe(false)
+  })
+})
