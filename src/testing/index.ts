@@ -177,6 +177,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       jwksHandler = handler
     },
     setDiscovery(settings) {
+      if (settings !== undefined && (typeof settings !== 'object' || settings === null)) {
+        throw new TypeError('setDiscovery: settings must be an object or undefined')
+      }
       discovery = { ...settings }
     },
     guardOptions: () => ({ issuer, audience }),

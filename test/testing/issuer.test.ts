@@ -84,11 +84,12 @@ describe('an issuer identifier ending in "/"', () => {
 describe('fault and bookkeeping controls', () => {
   const get = (url: string) => fetch(url, { signal: AbortSignal.timeout(20_000) })
 
-  it('refuses a fault, a delay or extra keys it does not know, and keeps serving', async () => {
+  it('refuses a fault, a delay, extra keys or discovery settings it does not know, and keeps serving', async () => {
     const issuer = await issuerWith({ algorithms: ['ES256'] })
     expect(() => issuer.setJwksFault('teapot' as never)).toThrow(TypeError)
     for (const ms of [-1, Number.NaN, Infinity, '5' as never]) expect(() => issuer.setJwksDelay(ms)).toThrow(TypeError)
     expect(() => issuer.setExtraJwks({ keys: [] } as never)).toThrow(TypeError)
+    for (const settings of [null, 'openid', 1]) expect(() => issuer.setDiscovery(settings as never)).toThrow(TypeError)
     const res = await get(issuer.jwksUri)
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual(issuer.jwks())
