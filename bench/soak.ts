@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util'
 import { table, writeSuiteFile } from './report.js'
 import { launch, type ServerProcess } from './servers/launch.js'
 import { ROUTE } from './servers/protocol.js'
-import { createSoakIssuer, TOKEN_KINDS, type SoakIssuer, type TokenKind } from './soak-issuer.js'
+import { createTestIssuer, type TestIssuer } from '../src/testing/index.js'
+import { soakTokens, TOKEN_KINDS, type SoakTokens, type TokenKind } from './soak-tokens.js'
 
 /**
  * `npm run soak [-- --seconds N]`: mixed valid / expired / forged / unknown-kid
@@ -67,7 +68,11 @@ function heapAfterWarmUp(samples: MemorySample[]): { earlier: number; later: num
 }
 
 /** Drives the clock (rotations, outages) and the traffic until the deadline; counts outcomes per token kind. */
-async function traffic(issuer: SoakIssuer, server: ServerProcess): Promise<{ counts: Counts; sent: number; rotations: number }> {
+async function traffic(
+  issuer: TestIssuer,
+  tokens: SoakTokens,
+  server: ServerProcess,
+): Promise<{ counts: Counts; sent: number; rotations: number }> {
   const url = `http://127.0.0.1:${server.ports.jwtguard}${ROUTE}`
   const counts: Counts = new Map(TOKEN_KINDS.map((k) => [k, new Map()]))
   const count = (kind: TokenKind, outcome: string) => counts.get(kind)!.set(outcome, (counts.get(kind)!.get(outcome) ?? 0) + 1)
@@ -76,10 +81,10 @@ async function traffic(issuer: SoakIssuer, server: ServerProcess): Promise<{ cou
   let rotating: Promise<void> | undefined
   const clock = setInterval(() => {
     const t = (Date.now() - started) / 1000
-    issuer.setDown(isDown(t))
+    issuer.setJwksFault(isDown(t) ? '500' : undefined)
     if (!rotating && Math.floor(t / ROTATE_EVERY_S) > rotations) {
       rotations++
-      rotating = issuer.rotate().finally(() => (rotating = undefined))
+      rotating = tokens.rotate().finally(() => (rotating = undefined))
     }
   }, 100)
   let sent = 0
@@ -87,7 +92,7 @@ async function traffic(issuer: SoakIssuer, server: ServerProcess): Promise<{ cou
     Array.from({ length: CONNECTIONS }, async () => {
       while (Date.now() < started + SECONDS * 1000 && server.alive()) {
         const kind = MIX[sent++ % MIX.length]!
-        const authorization = issuer.authorization(kind)
+        const authorization = tokens.authorization(kind)
         try {
           const headers: Record<string, string> = authorization === undefined ? {} : { authorization }
           const res = await fetch(url, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
@@ -107,19 +112,21 @@ async function traffic(issuer: SoakIssuer, server: ServerProcess): Promise<{ cou
 const sum = (entries: [string, number][]): number => entries.reduce((n, [, c]) => n + c, 0)
 const mib = (bytes: number | undefined): string => (bytes === undefined ? '–' : `${(bytes / 2 ** 20).toFixed(1)} MiB`)
 
-const issuer = await createSoakIssuer()
+const AUDIENCE = 'https://api.soak.test'
+const issuer = await createTestIssuer({ algorithms: ['RS256'], audience: AUDIENCE })
 let server: ServerProcess | undefined
 try {
+  const tokens = await soakTokens(issuer)
   server = await launch('fastify', ['jwtguard'], {
     issuer: issuer.issuer,
-    audience: issuer.audience,
+    audience: AUDIENCE,
     jwksUri: issuer.jwksUri,
-    jwk: issuer.signingJwk(),
+    jwk: tokens.signingJwk(),
     jwksCache: JWKS_CACHE,
   })
   const start = await server.stats()
   server.reset()
-  const running = traffic(issuer, server)
+  const running = traffic(issuer, tokens, server)
   const [{ counts, sent, rotations }, samples] = await Promise.all([running, sampleMemory(server, running)])
   const end = server.alive() ? await server.stats() : undefined
   const crashed = !server.alive()
@@ -137,7 +144,8 @@ try {
   const unanswered = sum(all.filter(([s]) => s === 'no answer'))
   const accepted = sum(all.filter(([s]) => s === '200')) - (counts.get('valid')!.get('200') ?? 0)
   const validRefused = sum([...counts.get('valid')!.entries()].filter(([s]) => s !== '200'))
-  const fetches = issuer.fetches.ok + issuer.fetches.failed
+  const fetches = issuer.requests.jwks
+  const failedFetches = issuer.requests.jwksFaulted
   const heap = heapAfterWarmUp(samples)
   const heapBound = heap && Math.max(heap.earlier * (1 + HEAP_SLACK.ratio), heap.earlier + HEAP_SLACK.bytes)
   const checks: [boolean, string][] = [
@@ -146,7 +154,7 @@ try {
     [accepted === 0, `bad tokens accepted (200 for expired / forged / unknown-kid / malformed): ${accepted}`],
     [
       fetches <= FETCH_BOUND,
-      `JWKS fetches: ${fetches} (${issuer.fetches.ok} ok, ${issuer.fetches.failed} answered 500); bound ${FETCH_BOUND}`,
+      `JWKS fetches: ${fetches} (${fetches - failedFetches} ok, ${failedFetches} answered 500); bound ${FETCH_BOUND}`,
     ],
     [
       heap !== undefined && heap.later <= heapBound!,
@@ -175,7 +183,7 @@ try {
     requests: sent,
     rotations,
     counts: byKind,
-    fetches: issuer.fetches,
+    fetches: { ok: fetches - failedFetches, failed: failedFetches },
     fetchBound: FETCH_BOUND,
     crashed,
     start,

@@ -1,159 +1,113 @@
 import { randomBytes, randomUUID, type webcrypto } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { CompactEncrypt, exportJWK, generateKeyPair, importJWK, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose'
+import { SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose'
+import { encryptFor } from './encrypt.js'
+import { answerFault, JWKS_FAULTS, type JwksFault } from './faults.js'
+import { createTestKey, isTestKey, type TestAlgorithm, type TestKey } from './keys.js'
+import type { DiscoverySettings, JwksHandler, SignOptions, TestIssuer, TestIssuerOptions, TestIssuerRequests } from './types.js'
 
-/** Algorithms the test issuer can hold signing keys for. */
-export type TestAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA'
-
-export interface TestIssuerOptions {
-  /** Default `aud` of minted tokens. Default `'https://api.example.test'`. */
-  audience?: string | string[]
-  /** One signing key is made per algorithm. Default `['RS256', 'ES256', 'EdDSA']`. */
-  algorithms?: TestAlgorithm[]
-  /** A path after the origin, for issuers like `https://idp/realms/x`: `'x'`, `'/x'`, `'x/'` and `'/x/'` are the same. Default none. */
-  path?: string
-  /** `true`: the issuer identifier ends in `/` (as Auth0's do); discovery and the JWKS are served as for the bare path. Default `false`. */
-  trailingSlash?: boolean
-  /** Port on 127.0.0.1. Default 0 (ephemeral). */
-  port?: number
-  /** HMAC secret for HS256/384/512 tokens. Default 64 random bytes. */
-  secret?: Uint8Array
-}
-
-export interface SignOptions {
-  /** Default `'RS256'` (or the first algorithm the issuer holds). `HS*` uses `secret`. */
-  alg?: TestAlgorithm | 'HS256' | 'HS384' | 'HS512'
-  /** `kid` header; `null` omits it. Default: the kid of the current key for `alg`. */
-  kid?: string | null
-  /** Lifetime in seconds. Default 3600. */
-  expiresIn?: number
-  /** `typ` header, e.g. `'at+jwt'`. */
-  typ?: string
-  /** More protected-header parameters. */
-  header?: Record<string, unknown>
-  /** Sign with this private key instead of the issuer's (for forged tokens). */
-  key?: webcrypto.CryptoKey | Uint8Array
-}
-
-export interface EncryptOptions {
-  /** The API's public encryption key (JWK, KeyObject, CryptoKey) or a shared secret (`dir`, `A*KW`). */
-  key: JWK | import('node:crypto').KeyObject | webcrypto.CryptoKey | Uint8Array
-  /** Key management algorithm. Default `'RSA-OAEP-256'`. */
-  alg?: string
-  /** Content encryption. Default `'A256GCM'`. */
-  enc?: string
-  /** `kid` header; default: the JWK's `kid`, if any. */
-  kid?: string
-  /** `cty` header. Default `'JWT'` (a nested token). */
-  cty?: string | null
-  /** More protected-header parameters (e.g. replicated `iss`). */
-  header?: Record<string, unknown>
-}
-
-interface HeldKey {
-  kid: string
-  alg: TestAlgorithm
-  privateKey: webcrypto.CryptoKey
-  publicJwk: JWK
-}
-
-/** A real issuer on 127.0.0.1 for tests: discovery documents, a JWKS, and token minting. */
-export interface TestIssuer {
-  /** The `iss` of minted tokens, e.g. `http://127.0.0.1:41234`. */
-  readonly issuer: string
-  readonly jwksUri: string
-  readonly audience: string | string[]
-  /** HMAC secret used for `HS*` tokens. */
-  readonly secret: Uint8Array
-  /** Requests served so far, per endpoint. */
-  readonly requests: { jwks: number; discovery: number }
-  /** The JWKS as currently served. */
-  jwks(): JSONWebKeySet
-  /** Mints a signed token. `claims` override the defaults; a claim set to `undefined` is left out. */
-  sign(claims?: Record<string, unknown>, options?: SignOptions): Promise<string>
-  /** Encrypts a token (or any plaintext) for an API: makes a nested JWT from `sign()`'s output. */
-  encrypt(plaintext: string, options: EncryptOptions): Promise<string>
-  /** `sign()` then `encrypt()`: a nested JWT, as providers that encrypt access tokens issue them. */
-  signEncrypted(claims: Record<string, unknown> | undefined, encrypt: EncryptOptions, sign?: SignOptions): Promise<string>
-  /** Adds a fresh key for `alg` that new tokens use; `keepOld: false` also stops publishing the old one. Returns the new kid. */
-  rotate(alg?: TestAlgorithm, options?: { keepOld?: boolean }): Promise<string>
-  /** Stops publishing a key (tokens signed with it stop verifying once caches refresh). */
-  removeKey(kid: string): void
-  /** Replaces how the JWKS endpoint answers (status, body, delay); `undefined` restores the default. */
-  setJwksHandler(handler: JwksHandler | undefined): void
-  /** `{ issuer, audience }`, ready to spread into guard options. */
-  guardOptions(): { issuer: string; audience: string | string[] }
-  close(): Promise<void>
-}
-
-/** A custom JWKS response for fault tests: write anything to `res`. */
-export type JwksHandler = (res: import('node:http').ServerResponse, jwks: JSONWebKeySet) => void
-
-async function encryptFor(plaintext: string, opts: EncryptOptions): Promise<string> {
-  const alg = opts.alg ?? 'RSA-OAEP-256'
-  const jwk = !(opts.key instanceof Uint8Array) && typeof opts.key === 'object' && 'kty' in opts.key ? (opts.key as JWK) : undefined
-  const key = jwk ? await importJWK(jwk, alg) : (opts.key as Uint8Array)
-  const header: Record<string, unknown> = { alg, enc: opts.enc ?? 'A256GCM', ...opts.header }
-  const kid = opts.kid ?? jwk?.kid
-  if (kid) header.kid = kid
-  if (opts.cty !== null) header.cty = opts.cty ?? 'JWT'
-  return new CompactEncrypt(new TextEncoder().encode(plaintext)).setProtectedHeader(header as { alg: string; enc: string }).encrypt(key)
-}
+export type { EncryptOptions } from './encrypt.js'
+export type { JwksFault } from './faults.js'
+export { createTestKey, type TestAlgorithm, type TestKey, type TestKeyOptions } from './keys.js'
+export type * from './types.js'
 
 const DEFAULT_ALGORITHMS: TestAlgorithm[] = ['RS256', 'ES256', 'EdDSA']
-
-async function makeKey(alg: TestAlgorithm): Promise<HeldKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) })
-  const kid = `${alg.toLowerCase()}-${randomUUID().slice(0, 8)}`
-  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' }
-  return { kid, alg, privateKey, publicJwk }
-}
+const OPENID = '/.well-known/openid-configuration'
+const OAUTH = '/.well-known/oauth-authorization-server'
 
 /** Starts a test issuer on 127.0.0.1; close it when done. */
 export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
   const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS
+  const defaultAlg: TestAlgorithm = algorithms.includes('RS256') ? 'RS256' : algorithms[0]!
   const audience = options.audience ?? 'https://api.example.test'
   const secret = options.secret ?? new Uint8Array(randomBytes(64))
-  const held: HeldKey[] = await Promise.all(algorithms.map(makeKey))
-  const current = new Map<TestAlgorithm, HeldKey>(held.map((k) => [k.alg, k]))
-  const requests = { jwks: 0, discovery: 0 }
+  const published: TestKey[] = await Promise.all(algorithms.map((alg) => createTestKey({ alg })))
+  const current = new Map<TestAlgorithm, TestKey>(published.map((k) => [k.alg, k]))
+  const requests: TestIssuerRequests = { jwks: 0, jwksFaulted: 0, discovery: 0, openid: 0, oauth: 0, redirected: 0, other: 0 }
+  const jwksRequestsByPath = new Map<string, number>()
+  let lastJwksHeaders: IncomingHttpHeaders | undefined
+  let extraJwks: readonly JWK[] = []
+  let fault: JwksFault | undefined
+  let delayMs = 0
   let jwksHandler: JwksHandler | undefined
+  let discovery: DiscoverySettings = {}
+  // Delayed answers still pending, cleared on close so no timer outlives the issuer.
+  const delays = new Set<NodeJS.Timeout>()
   const trimmed = (options.path ?? '').replace(/^\/+|\/+$/g, '')
   const path = trimmed === '' ? '' : `/${trimmed}`
+  let origin = ''
   let issuer = ''
 
-  const jwks = (): JSONWebKeySet => ({ keys: held.map((k) => k.publicJwk) })
+  const jwks = (): JSONWebKeySet => ({ keys: [...published.map((k) => k.publicJwk), ...extraJwks] })
+  const sendJwks = (res: ServerResponse): void =>
+    void res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(JSON.stringify(jwks()))
 
-  const server: Server = createServer((req, res) => {
+  function answerJwks(req: IncomingMessage, res: ServerResponse, url: string): void {
+    requests.jwks++
+    jwksRequestsByPath.set(url, (jwksRequestsByPath.get(url) ?? 0) + 1)
+    lastJwksHeaders = req.headers
+    // The answer is the one set when the request arrived, however long the delay.
+    const [handler, faulted] = [jwksHandler, fault]
+    if (!handler && faulted) requests.jwksFaulted++
+    const answer = (): void => {
+      if (res.destroyed) return
+      if (handler) handler(res, jwks())
+      else if (faulted) answerFault(res, faulted, `${origin}${path}/jwks-moved`)
+      else sendJwks(res)
+    }
+    if (delayMs <= 0) return answer()
+    const timer = setTimeout(() => {
+      delays.delete(timer)
+      answer()
+    }, delayMs)
+    delays.add(timer)
+  }
+
+  /** Answers discovery for the issuer (or, with `tenants`, the tenant) at `issuerPath`, unless switched off. */
+  function answerDiscovery(res: ServerResponse, issuerPath: string, enabled: boolean): void {
+    requests.discovery++
+    if (!enabled || !(issuerPath === path || options.tenants)) return void res.writeHead(404).end()
+    const doc = {
+      issuer: discovery.issuer ?? (issuerPath === path ? issuer : origin + issuerPath),
+      jwks_uri: discovery.jwksUri ?? `${origin}${path}/jwks`,
+      id_token_signing_alg_values_supported: algorithms,
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(doc))
+  }
+
+  const server = createServer((req, res) => {
     const url = req.url ?? '/'
-    if (url === `${path}/.well-known/openid-configuration` || url === `/.well-known/oauth-authorization-server${path}`) {
-      requests.discovery++
-      res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify({ issuer, jwks_uri: jwksUri(), id_token_signing_alg_values_supported: algorithms }))
-    } else if (url === `${path}/jwks`) {
-      requests.jwks++
-      if (jwksHandler) return jwksHandler(res, jwks())
-      res.setHeader('content-type', 'application/jwk-set+json')
-      res.end(JSON.stringify(jwks()))
+    if (url === `${path}/jwks` || url.startsWith(`${path}/jwks/`)) answerJwks(req, res, url)
+    else if (url === `${path}/jwks-moved`) {
+      requests.redirected++
+      sendJwks(res)
+    } else if (url.endsWith(OPENID)) {
+      requests.openid++
+      answerDiscovery(res, url.slice(0, -OPENID.length), discovery.openid !== false)
+    } else if (url.startsWith(OAUTH)) {
+      requests.oauth++
+      answerDiscovery(res, url.slice(OAUTH.length), discovery.oauth !== false)
     } else {
-      res.statusCode = 404
-      res.end()
+      requests.other++
+      res.writeHead(404).end()
     }
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
   })
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   issuer = `${origin}${path}${options.trailingSlash ? '/' : ''}`
-  const jwksUri = (): string => `${origin}${path}/jwks`
 
   async function signToken(claims: Record<string, unknown> = {}, opts: SignOptions = {}): Promise<string> {
-    const alg = opts.alg ?? (current.has('RS256') ? 'RS256' : algorithms[0]!)
+    const given = isTestKey(opts.key) ? opts.key : undefined
+    const raw = given ? undefined : (opts.key as webcrypto.CryptoKey | Uint8Array | undefined)
+    const alg = opts.alg ?? given?.alg ?? defaultAlg
     const hmac = alg.startsWith('HS')
-    const key = hmac ? undefined : current.get(alg as TestAlgorithm)
-    if (!hmac && !key && !opts.key) throw new Error(`test issuer holds no ${alg} key`)
+    // The key whose kid the header names: a forged token (a bare `key`) claims the current key's.
+    const held = given ?? (hmac ? undefined : current.get(alg as TestAlgorithm))
+    if (!hmac && !held && !raw) throw new Error(`test issuer holds no ${alg} key`)
     const now = Math.floor(Date.now() / 1000)
     const payload: Record<string, unknown> = {
       iss: issuer,
@@ -168,42 +122,71 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       else payload[name] = value
     }
     const header: Record<string, unknown> = { alg, ...opts.header }
-    const kid = opts.kid === undefined ? key?.kid : opts.kid
+    const kid = opts.kid === undefined ? held?.kid : opts.kid
     if (kid !== null && kid !== undefined) header.kid = kid
     if (opts.typ) header.typ = opts.typ
-    return new SignJWT(payload as JWTPayload)
-      .setProtectedHeader(header as { alg: string })
-      .sign(opts.key ?? (hmac ? secret : key!.privateKey))
+    return new SignJWT(payload as JWTPayload).setProtectedHeader(header as { alg: string }).sign(raw ?? held?.privateKey ?? secret)
   }
 
   return {
     issuer,
-    jwksUri: jwksUri(),
+    origin,
+    jwksUri: `${origin}${path}/jwks`,
     audience,
     secret,
     requests,
+    jwksRequestsByPath,
+    get lastJwksHeaders() {
+      return lastJwksHeaders
+    },
     jwks,
+    keys: () => [...published],
     sign: (claims, opts) => signToken(claims, opts),
     encrypt: (plaintext, opts) => encryptFor(plaintext, opts),
     signEncrypted: async (claims, encrypt, sign) => encryptFor(await signToken(claims, sign), encrypt),
-    async rotate(alg = algorithms[0]!, { keepOld = true } = {}) {
-      const next = await makeKey(alg)
-      const old = current.get(alg)
-      if (old && !keepOld) held.splice(held.indexOf(old), 1)
-      held.push(next)
-      current.set(alg, next)
-      return next.kid
+    async addKey(keyOptions = {}) {
+      const key = await createTestKey({ alg: defaultAlg, ...keyOptions })
+      published.push(key)
+      return key
     },
-    removeKey(kid) {
-      const i = held.findIndex((k) => k.kid === kid)
-      if (i !== -1) held.splice(i, 1)
+    async rotate(alg = algorithms[0]!, { keepOld = true } = {}) {
+      const next = await createTestKey({ alg })
+      const old = current.get(alg)
+      if (old && !keepOld && published.includes(old)) published.splice(published.indexOf(old), 1)
+      published.push(next)
+      current.set(alg, next)
+      return next.kid!
+    },
+    removeKey(key) {
+      const i = typeof key === 'string' ? published.findIndex((k) => k.kid === key) : published.indexOf(key)
+      if (i !== -1) published.splice(i, 1)
+    },
+    setExtraJwks(keys) {
+      if (!Array.isArray(keys)) throw new TypeError('setExtraJwks: keys must be an array of JWKs')
+      extraJwks = [...keys]
+    },
+    setJwksFault(next) {
+      if (next !== undefined && !JWKS_FAULTS.includes(next)) throw new TypeError(`setJwksFault: unknown fault ${JSON.stringify(next)}`)
+      fault = next
+    },
+    setJwksDelay(ms) {
+      if (!Number.isFinite(ms) || ms < 0) throw new TypeError('setJwksDelay: ms must be a finite number >= 0')
+      delayMs = ms
     },
     setJwksHandler(handler) {
       jwksHandler = handler
     },
+    setDiscovery(settings) {
+      if (settings !== undefined && (typeof settings !== 'object' || settings === null)) {
+        throw new TypeError('setDiscovery: settings must be an object or undefined')
+      }
+      discovery = { ...settings }
+    },
     guardOptions: () => ({ issuer, audience }),
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of delays) clearTimeout(timer)
+        delays.clear()
         server.close(() => resolve())
         server.closeAllConnections()
       }),

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createGuard, GuardError } from '../../src/index.js'
-import { AUDIENCE, startJwksServer, type JwksServer } from '../keys/jwks-server.js'
+import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
 
 // Issue 14, item 4: key-set bookkeeping (and so the unknown-`kid` cooldown) is held per configured
 // issuer, however many there are, so forged tokens rotating over every issuer cannot buy one JWKS
@@ -9,11 +9,12 @@ import { AUDIENCE, startJwksServer, type JwksServer } from '../keys/jwks-server.
 const ISSUERS = 10_000
 const ROUNDS = 3
 const WORKERS = 16
+const AUDIENCE = 'https://api.example.test'
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
 
-let server: JwksServer
+let server: TestIssuer
 beforeAll(async () => {
-  server = await startJwksServer()
+  server = await createTestIssuer({ algorithms: ['ES256'], audience: AUDIENCE })
 })
 afterAll(() => server.close())
 
@@ -51,7 +52,7 @@ it(`fetches each of ${ISSUERS.toLocaleString('en')} issuers' JWKS at most once p
   }
   expect(codes).toEqual(new Map([['ERR_JWKS_NO_MATCHING_KEY 401', ISSUERS * ROUNDS]]))
   // The first round fetched each issuer's JWKS once; the later rounds, within the cooldown, fetched nothing.
-  expect(server.jwksByPath.size).toBe(ISSUERS)
-  expect(Math.max(...server.jwksByPath.values())).toBe(1)
+  expect(server.jwksRequestsByPath.size).toBe(ISSUERS)
+  expect(Math.max(...server.jwksRequestsByPath.values())).toBe(1)
   expect(server.requests.jwks).toBe(ISSUERS)
 }, 240_000)

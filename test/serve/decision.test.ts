@@ -1,13 +1,13 @@
 // The decision endpoint in-process, against a real JWKS server over loopback: statuses, challenges,
 // identity headers, route rules, trust of forwarded headers, hostile input, operations endpoints.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AUDIENCE, startJwksServer, type JwksServer, type SigningKey } from '../keys/jwks-server.js'
+import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
 import { getRaw } from '../helpers/shared.js'
 import { clientKey, signProof } from '../dpop/fixtures.js'
 import { ask, startGateway, type Gateway } from './helpers.js'
 
-let idp: JwksServer
-let key: SigningKey
+const AUDIENCE = 'https://api.example.test'
+let idp: TestIssuer
 let gateway: Gateway
 
 const ROUTES = [
@@ -19,9 +19,9 @@ const ROUTES = [
   { match: 'GET /me', auth: true },
 ]
 
-function configFor(idpServer: JwksServer, extra: Record<string, unknown> = {}) {
+function configFor(idpServer: TestIssuer, extra: Record<string, unknown> = {}) {
   return {
-    guard: { issuer: idpServer.origin, audience: AUDIENCE, jwksUri: idpServer.jwksUri },
+    guard: { issuer: idpServer.issuer, audience: AUDIENCE, jwksUri: idpServer.jwksUri },
     routes: ROUTES,
     default: 'deny',
     claimHeaders: { 'X-Auth-Tenant': 'tid', 'X-Auth-Email': 'email' },
@@ -30,8 +30,7 @@ function configFor(idpServer: JwksServer, extra: Record<string, unknown> = {}) {
 }
 
 beforeAll(async () => {
-  idp = await startJwksServer()
-  key = idp.keys[0]!
+  idp = await createTestIssuer({ algorithms: ['ES256'], audience: AUDIENCE })
   gateway = await startGateway(configFor(idp))
 })
 afterAll(async () => {
@@ -41,18 +40,18 @@ afterAll(async () => {
 
 describe('jwtguard serve: /verify', () => {
   it('answers 200 with the identity headers for the upstream', async () => {
-    const token = await idp.sign(key, { scope: 'orders:read profile', roles: ['admin', 'ops'], tid: 'acme', email: 'a@example.test' })
+    const token = await idp.sign({ scope: 'orders:read profile', roles: ['admin', 'ops'], tid: 'acme', email: 'a@example.test' })
     const res = await ask(gateway, { uri: '/orders/42?expand=1', token })
     expect(res.status).toBe(200)
-    expect(res.headers.get('x-auth-subject')).toBe('user-1')
+    expect(res.headers.get('x-auth-subject')).toBe('user-123')
     expect(res.headers.get('x-auth-scopes')).toBe('orders:read profile')
     expect(res.headers.get('x-auth-roles')).toBe('admin ops')
-    expect(res.headers.get('x-auth-issuer')).toBe(idp.origin)
+    expect(res.headers.get('x-auth-issuer')).toBe(idp.issuer)
     expect(res.headers.get('x-auth-tenant')).toBe('acme')
     expect(res.headers.get('x-auth-email')).toBe('a@example.test')
     // The same token again comes from the cache, with the same headers.
     const again = await ask(gateway, { uri: '/orders/42', token })
-    expect(again.headers.get('x-auth-subject')).toBe('user-1')
+    expect(again.headers.get('x-auth-subject')).toBe('user-123')
   })
 
   it('answers 401 with the bare challenge without a token, and invalid_token for a bad one', async () => {
@@ -60,7 +59,7 @@ describe('jwtguard serve: /verify', () => {
     expect(missing.status).toBe(401)
     expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="api"')
     expect(JSON.parse(missing.body)).toEqual({ code: 'ERR_JWT_MISSING', message: 'Authentication required' })
-    const expired = await idp.sign(key, { scope: 'orders:read', exp: Math.floor(Date.now() / 1000) - 3600 })
+    const expired = await idp.sign({ scope: 'orders:read', exp: Math.floor(Date.now() / 1000) - 3600 })
     const res = await ask(gateway, { uri: '/orders/1', token: expired })
     expect(res.status).toBe(401)
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="api", error="invalid_token", error_description="/)
@@ -68,7 +67,7 @@ describe('jwtguard serve: /verify', () => {
   })
 
   it('answers 403 insufficient_scope with the required scopes, roles and claims checked', async () => {
-    const reader = await idp.sign(key, { scope: 'profile' })
+    const reader = await idp.sign({ scope: 'profile' })
     const res = await ask(gateway, { uri: '/orders/7', token: reader })
     expect(res.status).toBe(403)
     expect(res.headers.get('www-authenticate')).toBe(
@@ -76,13 +75,13 @@ describe('jwtguard serve: /verify', () => {
     )
     expect(res.headers.get('x-auth-subject')).toBeNull()
     // mode any: one of the two scopes is enough.
-    expect((await ask(gateway, { method: 'POST', uri: '/orders', token: await idp.sign(key, { scope: 'orders:admin' }) })).status).toBe(200)
+    expect((await ask(gateway, { method: 'POST', uri: '/orders', token: await idp.sign({ scope: 'orders:admin' }) })).status).toBe(200)
     // The method is part of the match: POST /orders/7 matches no rule, and the default denies.
     expect((await ask(gateway, { method: 'POST', uri: '/orders/7', token: reader })).status).toBe(403)
     expect((await ask(gateway, { method: 'DELETE', uri: '/admin/users', token: reader })).status).toBe(403)
-    expect((await ask(gateway, { uri: '/admin/x', token: await idp.sign(key, { roles: ['admin'] }) })).status).toBe(200)
-    expect((await ask(gateway, { uri: '/tenants/acme/a', token: await idp.sign(key, { tid: 'other' }) })).status).toBe(403)
-    expect((await ask(gateway, { uri: '/tenants/acme/a', token: await idp.sign(key, { tid: 'acme' }) })).status).toBe(200)
+    expect((await ask(gateway, { uri: '/admin/x', token: await idp.sign({ roles: ['admin'] }) })).status).toBe(200)
+    expect((await ask(gateway, { uri: '/tenants/acme/a', token: await idp.sign({ tid: 'other' }) })).status).toBe(403)
+    expect((await ask(gateway, { uri: '/tenants/acme/a', token: await idp.sign({ tid: 'acme' }) })).status).toBe(200)
   })
 
   it('lets auth: false routes through without a token and without identity', async () => {
@@ -94,7 +93,7 @@ describe('jwtguard serve: /verify', () => {
   })
 
   it('denies unmatched paths with default "deny", token or not; "authenticate" takes any valid token', async () => {
-    const token = await idp.sign(key, { scope: 'orders:read' })
+    const token = await idp.sign({ scope: 'orders:read' })
     const denied = await ask(gateway, { uri: '/elsewhere', token })
     expect(denied.status).toBe(403)
     expect(JSON.parse(denied.body).code).toBe('ERR_ROUTE_DENIED')
@@ -110,7 +109,7 @@ describe('jwtguard serve: /verify', () => {
   })
 
   it('matches the decoded, normalised path, and ignores the query', async () => {
-    const token = await idp.sign(key, { scope: 'orders:read' })
+    const token = await idp.sign({ scope: 'orders:read' })
     expect((await ask(gateway, { uri: '/orders/a%20b?x=/admin/', token })).status).toBe(200)
     expect((await ask(gateway, { uri: '//public//x' })).status).toBe(200)
     // Rules see the decoded path: /publi%63/x is /public/x; an encoded slash is refused (the upstream may decode it).
@@ -161,10 +160,10 @@ describe('jwtguard serve: /verify', () => {
   })
 
   it('leaves out a claim value that cannot be a header value, logs it, and still answers 200', async () => {
-    const token = await idp.sign(key, { scope: 'orders:read', tid: 'acme\r\nX-Auth-Subject: admin', email: 'é@example.test' })
+    const token = await idp.sign({ scope: 'orders:read', tid: 'acme\r\nX-Auth-Subject: admin', email: 'é@example.test' })
     const res = await ask(gateway, { uri: '/orders/1', token })
     expect(res.status).toBe(200)
-    expect(res.headers.get('x-auth-subject')).toBe('user-1')
+    expect(res.headers.get('x-auth-subject')).toBe('user-123')
     expect(res.headers.get('x-auth-tenant')).toBe('')
     expect(res.headers.get('x-auth-email')).toBe('')
     const omitted = gateway.logs.filter((l) => l.msg === 'identity_header_omitted')
@@ -175,7 +174,7 @@ describe('jwtguard serve: /verify', () => {
       ]),
     )
     // A subject with a line break, and scopes with a control character: left out too.
-    const bad = await idp.sign(key, { sub: 'a\nb', scope: 'orders:read x\u0007y' })
+    const bad = await idp.sign({ sub: 'a\nb', scope: 'orders:read x\u0007y' })
     const res2 = await ask(gateway, { uri: '/orders/1', token: bad })
     expect(res2.status).toBe(200)
     expect(res2.headers.get('x-auth-subject')).toBe('')
@@ -183,7 +182,7 @@ describe('jwtguard serve: /verify', () => {
   })
 
   it('logs one JSON line per refusal, with code and route, never the token', async () => {
-    const token = await idp.sign(key, { scope: 'nothing' })
+    const token = await idp.sign({ scope: 'nothing' })
     const before = gateway.logs.length
     await ask(gateway, { uri: '/orders/9', token })
     const lines = gateway.logs.slice(before).filter((l) => l.msg === 'refused')
@@ -192,7 +191,7 @@ describe('jwtguard serve: /verify', () => {
       status: 403,
       code: 'ERR_JWT_INSUFFICIENT_SCOPE',
       route: 'GET /orders/*',
-      issuer: idp.origin,
+      issuer: idp.issuer,
       path: '/orders/9',
     })
     expect(JSON.stringify(gateway.logs)).not.toContain(token)
@@ -209,11 +208,10 @@ describe('jwtguard serve: /verify', () => {
   })
 
   it('answers 503 (no challenge) when the IdP is down and no key is held', async () => {
-    const down = await startJwksServer()
-    const downKey = down.keys[0]!
-    const token = await down.sign(downKey, { scope: 'orders:read' })
+    const down = await createTestIssuer({ algorithms: ['ES256'], audience: AUDIENCE })
+    const token = await down.sign({ scope: 'orders:read' })
     await down.close()
-    const g = await startGateway(configFor(down, { guard: { issuer: down.origin, audience: AUDIENCE, jwksUri: down.jwksUri } }))
+    const g = await startGateway(configFor(down, { guard: { issuer: down.issuer, audience: AUDIENCE, jwksUri: down.jwksUri } }))
     try {
       const res = await ask(g, { uri: '/orders/1', token })
       expect(res.status).toBe(503)
@@ -230,7 +228,7 @@ describe('jwtguard serve: /verify', () => {
     )
     try {
       const client = await clientKey()
-      const token = await idp.sign(key, { scope: 'orders:read', cnf: { jkt: client.jkt } })
+      const token = await idp.sign({ scope: 'orders:read', cnf: { jkt: client.jkt } })
       const proof = (htu: string) => signProof(client, { htu, token })
       const send = async (htu: string) =>
         ask(g, {
@@ -239,7 +237,7 @@ describe('jwtguard serve: /verify', () => {
         })
       const ok = await send('https://api.example.test/orders/5')
       expect(ok.status).toBe(200)
-      expect(ok.headers.get('x-auth-subject')).toBe('user-1')
+      expect(ok.headers.get('x-auth-subject')).toBe('user-123')
       const wrong = await send(`${g.url}/verify`)
       expect(wrong.status).toBe(401)
       expect(wrong.headers.get('www-authenticate')).toMatch(/^DPoP .*error="invalid_dpop_proof"/)
@@ -272,7 +270,7 @@ describe('jwtguard serve: operations', () => {
   it('reloads: a good config is swapped in, a bad one keeps the old and is logged', async () => {
     const g = await startGateway(configFor(idp))
     try {
-      const token = await idp.sign(key, { scope: 'profile' })
+      const token = await idp.sign({ scope: 'profile' })
       expect((await ask(g, { uri: '/reports/1', token })).status).toBe(403)
       g.config = configFor(idp, { routes: [{ match: 'GET /reports/*', scopes: ['profile'] }] })
       expect(await g.handle.reload()).toBe(true)

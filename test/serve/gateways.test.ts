@@ -1,28 +1,29 @@
 // nginx (auth_request) and Caddy (forward_auth) in front of an echoing upstream, with jwtguard serve as the
 // decision service and a real JWKS server as the IdP; the gateway configs are the blocks of docs/gateway.md.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AUDIENCE, startJwksServer, type JwksServer } from '../keys/jwks-server.js'
+import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
 import { gatewayBinary, rawGet, startCaddy, startNginx, startUpstream, type Echo, type GatewayProcess } from './gateways.js'
 import { startGateway, type Gateway } from './helpers.js'
 
-let idp: JwksServer
+const AUDIENCE = 'https://api.example.test'
+let idp: TestIssuer
 /** An IdP that is down: stopped before the gateway ever fetched its keys. */
-let downIdp: JwksServer
+let downIdp: TestIssuer
 let downToken: string
 let upstream: Awaited<ReturnType<typeof startUpstream>>
 let decision: Gateway
 
 beforeAll(async () => {
-  idp = await startJwksServer()
-  downIdp = await startJwksServer()
-  downToken = await downIdp.sign(downIdp.keys[0]!, { scope: 'orders:read' })
+  idp = await createTestIssuer({ algorithms: ['ES256'], audience: AUDIENCE })
+  downIdp = await createTestIssuer({ algorithms: ['ES256'], audience: AUDIENCE })
+  downToken = await downIdp.sign({ scope: 'orders:read' })
   await downIdp.close()
   upstream = await startUpstream()
   decision = await startGateway({
     guard: {
       issuer: [
-        { issuer: idp.origin, jwksUri: idp.jwksUri },
-        { issuer: downIdp.origin, jwksUri: downIdp.jwksUri },
+        { issuer: idp.issuer, jwksUri: idp.jwksUri },
+        { issuer: downIdp.issuer, jwksUri: downIdp.jwksUri },
       ],
       audience: AUDIENCE,
     },
@@ -62,13 +63,13 @@ describe.each(GATEWAYS)('$name in front of jwtguard serve', ({ name, start }) =>
   }
 
   it.runIf(binary)('passes a valid token with the identity headers, overwriting those the client sent', async () => {
-    const token = await idp.sign(idp.keys[0]!, { scope: 'orders:read profile', tid: 'acme' })
+    const token = await idp.sign({ scope: 'orders:read profile', tid: 'acme' })
     const res = await get('/orders/42?x=1', { authorization: `Bearer ${token}`, 'x-auth-subject': 'admin', 'x-auth-roles': 'root' })
     expect(res.status, gateway.output()).toBe(200)
     expect(res.echo!.url).toBe('/orders/42?x=1')
-    expect(res.echo!.headers['x-auth-subject']).toBe('user-1')
+    expect(res.echo!.headers['x-auth-subject']).toBe('user-123')
     expect(res.echo!.headers['x-auth-scopes']).toBe('orders:read profile')
-    expect(res.echo!.headers['x-auth-issuer']).toBe(idp.origin)
+    expect(res.echo!.headers['x-auth-issuer']).toBe(idp.issuer)
     expect(res.echo!.headers['x-auth-tenant']).toBe('acme')
     // The token has no roles: jwtguard sends an empty value, and the client's "root" is gone (nginx sends no header).
     expect(res.echo!.headers['x-auth-roles'] ?? '').toBe('')
@@ -80,10 +81,10 @@ describe.each(GATEWAYS)('$name in front of jwtguard serve', ({ name, start }) =>
     expect(open.status, gateway.output()).toBe(200)
     for (const header of Object.keys(forged)) expect(open.echo!.headers[header] ?? '', header).toBe('')
     // A tenant claim that cannot be a header value (a line break): left out, and the client's one does not stand in.
-    const token = await idp.sign(idp.keys[0]!, { scope: 'orders:read', tid: 'acme\r\nX-Auth-Subject: admin' })
+    const token = await idp.sign({ scope: 'orders:read', tid: 'acme\r\nX-Auth-Subject: admin' })
     const res = await get('/orders/1', { authorization: `Bearer ${token}`, ...forged })
     expect(res.status).toBe(200)
-    expect(res.echo!.headers['x-auth-subject']).toBe('user-1')
+    expect(res.echo!.headers['x-auth-subject']).toBe('user-123')
     expect(res.echo!.headers['x-auth-tenant'] ?? '').toBe('')
   })
 
@@ -94,7 +95,7 @@ describe.each(GATEWAYS)('$name in front of jwtguard serve', ({ name, start }) =>
     const bad = await get('/orders/1', { authorization: 'Bearer abc.def.ghi' })
     expect(bad.status).toBe(401)
     expect(bad.headers.get('www-authenticate')).toMatch(/^Bearer realm="api", error="invalid_token", error_description="/)
-    const token = await idp.sign(idp.keys[0]!, { scope: 'profile' })
+    const token = await idp.sign({ scope: 'profile' })
     const forbidden = await get('/orders/1', { authorization: `Bearer ${token}` })
     expect(forbidden.status).toBe(403)
     expect(forbidden.headers.get('www-authenticate')).toBe(

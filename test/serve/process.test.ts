@@ -8,10 +8,11 @@ import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AUDIENCE, startJwksServer, type JwksServer } from '../keys/jwks-server.js'
+import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
 
 const repo = fileURLToPath(new URL('../../', import.meta.url))
-let idp: JwksServer
+const AUDIENCE = 'https://api.example.test'
+let idp: TestIssuer
 let dir: string
 let file: string
 let child: ChildProcess | undefined
@@ -20,7 +21,7 @@ const stderr: string[] = []
 
 const config = (routes: unknown[]) => ({
   listen: { port: 0 },
-  guard: { issuer: idp.origin, audience: AUDIENCE, jwksUri: idp.jwksUri, jwksCache: { cooldownDuration: 0 } },
+  guard: { issuer: idp.issuer, audience: AUDIENCE, jwksUri: idp.jwksUri, jwksCache: { cooldownDuration: 0 } },
   routes,
 })
 
@@ -44,7 +45,7 @@ const verify = (uri: string, token?: string) =>
   })
 
 beforeAll(async () => {
-  idp = await startJwksServer()
+  idp = await createTestIssuer({ algorithms: ['ES256'], audience: AUDIENCE })
   dir = await mkdtemp(join(tmpdir(), 'jwtguard-serve-process-'))
   file = join(dir, 'jwtguard.json')
   await writeFile(file, JSON.stringify(config([{ match: 'GET /reports/*', scopes: ['reports:read'] }])))
@@ -72,7 +73,7 @@ afterAll(async () => {
 
 describe('jwtguard serve (process)', () => {
   it('reloads on SIGHUP, keeps answering meanwhile, and keeps the old config when the new one is bad', async () => {
-    const token = await idp.sign(idp.keys[0]!, { scope: 'audit' })
+    const token = await idp.sign({ scope: 'audit' })
     expect((await verify('/reports/1', token)).status).toBe(403)
     await writeFile(file, JSON.stringify(config([{ match: 'GET /reports/*', scopes: ['audit'] }])))
     // Requests keep flowing across the reload: none is dropped.
@@ -93,9 +94,9 @@ describe('jwtguard serve (process)', () => {
 
   it('drains a request in flight on SIGTERM, then exits 0', async () => {
     // A token of a key the gateway does not hold yet: its answer waits on a slow JWKS fetch.
-    await idp.addKey()
-    idp.delayMs = 1_500
-    const token = await idp.sign(idp.keys[1]!, { scope: 'audit' })
+    const fresh = await idp.addKey()
+    idp.setJwksDelay(1_500)
+    const token = await idp.sign({ scope: 'audit' }, { key: fresh })
     const fetchesBefore = idp.requests.jwks
     const inFlight = verify('/reports/1', token)
     // In flight once the gateway is fetching the new key (bounded wait, no fixed sleep under load).
@@ -105,7 +106,7 @@ describe('jwtguard serve (process)', () => {
     child!.kill('SIGTERM')
     const res = await inFlight
     expect(res.status).toBe(200)
-    idp.delayMs = 0
+    idp.setJwksDelay(0)
     expect(await Promise.race([exited, sleep(15_000).then(() => 'still running')])).toBe(0)
     await expect(verify('/reports/1', token)).rejects.toThrow()
   })
@@ -113,7 +114,7 @@ describe('jwtguard serve (process)', () => {
 
 describe('jwtguard serve (process, JWT_* environment alone)', () => {
   it('starts on --listen with the guard from the environment, and any valid token passes', async () => {
-    const env = { ...process.env, JWT_ISSUER: idp.origin, JWT_AUDIENCE: AUDIENCE, JWT_JWKS_URI: idp.jwksUri }
+    const env = { ...process.env, JWT_ISSUER: idp.issuer, JWT_AUDIENCE: AUDIENCE, JWT_JWKS_URI: idp.jwksUri }
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--listen', '127.0.0.1:0'], {
       cwd: repo,
       env,
@@ -133,9 +134,9 @@ describe('jwtguard serve (process, JWT_* environment alone)', () => {
           headers: { 'x-original-method': 'GET', 'x-original-uri': '/any', ...(token ? { authorization: `Bearer ${token}` } : {}) },
           signal: AbortSignal.timeout(20_000),
         })
-      const ok = await ask(await idp.sign(idp.keys[0]!))
+      const ok = await ask(await idp.sign())
       expect(ok.status).toBe(200)
-      expect(ok.headers.get('x-auth-subject')).toBe('user-1')
+      expect(ok.headers.get('x-auth-subject')).toBe('user-123')
       expect((await ask()).status).toBe(401)
     } finally {
       proc.kill('SIGKILL')
