@@ -99,7 +99,7 @@ function reportUnknown(env: Env): void {
 
 /**
  * The guard options the environment gives: `jwtGuard()` with no options reads
- * them. `JWT_ISSUER` and `JWT_AUDIENCE` are required; see the README for the
+ * them. `JWT_ISSUER` and `JWT_AUDIENCE` are required; see docs/environment.md for the
  * rest. A variable with a value it cannot take fails with a TypeError naming it.
  */
 export function optionsFromEnv(env: Env = process.env): GuardOptions {

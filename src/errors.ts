@@ -3,7 +3,8 @@ import createHttpError from 'http-errors'
 
 /**
  * Every stable error code jwtguard produces, with the HTTP status it maps to.
- * The table is the single source for `GuardError.status` and for the README.
+ * The table is the single source for `GuardError.status` and for the table of
+ * docs/errors.md (checked by test/docs/readme.test.ts).
  */
 export const ERROR_CODES = {
   /** No token on a route that requires one: 401 with a bare challenge. */

@@ -27,7 +27,7 @@ function scimValues(value: unknown): unknown {
 /**
  * Presets for the common identity providers. Spread one into the options:
  * `createGuard({ issuer, audience, ...presets.keycloak({ clientId: 'orders-api' }) })`.
- * Each documents the token shape it reads; see the README for sample tokens.
+ * Each documents the token shape it reads; docs/presets.md lists where each reads scopes and roles.
  */
 export const presets = {
   /** Auth0: `scope` (string) and RBAC `permissions` (array) both grant scopes; roles from a namespaced claim you add in an Action. */

@@ -14,8 +14,7 @@ import { GuardError } from '../errors.js'
  * JWS signature verification on `node:crypto`, with keys imported once as
  * `KeyObject`s. HMAC is cheap and runs inline. Where an asymmetric check runs
  * is decided by what it costs against what handing it to libuv's thread pool
- * costs (measured on the 2-core bench machine; see the README's performance
- * section):
+ * costs (measured on the 2-core bench machine; see docs/performance.md):
  *
  * - RSA (RS*, PS*) verification is cheap (about 25 µs for 2048 bits), less
  *   than waking an idle pool thread and hearing back from it for one check

@@ -1,6 +1,6 @@
-// Issue 14, item 12: the README's notes for express-oauth2-jwt-bearer state what that package really does. Each
+// Issue 14, item 12: the notes of docs/migration.md for express-oauth2-jwt-bearer state what that package really does. Each
 // behaviour the notes state is run here on express-oauth2-jwt-bearer itself (the devDependency) in a real Express
-// app, next to what jwtguard does with the same request, and the README sentence that states it is checked too.
+// app, next to what jwtguard does with the same request, and the sentence that states it is checked too.
 import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -11,8 +11,8 @@ import { jwtGuard, requireClaims } from '../../adapters/express.js'
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
 
 const SECRET = 'migration-notes-secret-0123456789-abcdefghijklmnopqrstuvwxyz-AB'
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-const NOTES = README.slice(README.indexOf('### From express-oauth2-jwt-bearer'), README.indexOf('### From express-jwt'))
+const DOC = readFileSync(new URL('../../docs/migration.md', import.meta.url), 'utf8')
+const NOTES = DOC.slice(DOC.indexOf('## From express-oauth2-jwt-bearer'), DOC.indexOf('## From express-jwt'))
 
 let issuer: TestIssuer
 let server: Server

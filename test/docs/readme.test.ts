@@ -3,8 +3,12 @@ import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 import { ERROR_CODES } from '../../src/errors.js'
 
-// Keeps README.md honest: every option and every error code of the source has its row.
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+// Keeps the docs honest: every option and every error code of the source has its row, in the docs file that holds
+// its table; README.md stays an index small enough to read.
+const read = (file: string): string => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8')
+const readme = read('README.md')
+const optionsDoc = read('docs/options.md')
+const errorsDoc = read('docs/errors.md')
 
 /** Property names of an interface in a source file, read with the TypeScript parser. */
 function interfaceProperties(file: string, name: string): string[] {
@@ -19,12 +23,23 @@ const jwksCacheOptions = interfaceProperties('src/options.ts', 'JwksCacheOptions
 const decryptionOptions = interfaceProperties('src/jwe/options.ts', 'DecryptionOptions')
 
 /** `true` when a Markdown table row starts with the name in backticks (and, if given, has that second cell). */
-function hasRow(name: string, secondCell?: string): boolean {
+function hasRow(doc: string, name: string, secondCell?: string): boolean {
   const second = secondCell === undefined ? '' : ` *${secondCell} *\\|`
-  return new RegExp(`^\\| *\`${name}\` *\\|${second}`, 'm').test(readme)
+  return new RegExp(`^\\| *\`${name}\` *\\|${second}`, 'm').test(doc)
 }
 
 describe('README.md', () => {
+  it('is an index of at most 12 KB', () => {
+    expect(Buffer.byteLength(readme)).toBeLessThanOrEqual(12 * 1024)
+  })
+
+  it('gives the two commands that work on a fresh clone', () => {
+    expect(readme).toContain('npm install && npm start')
+    expect(readme).toContain('npm install && npm test')
+  })
+})
+
+describe('docs/options.md and docs/errors.md', () => {
   it('reads the option interfaces (so the checks below are not vacuous)', () => {
     expect(guardOptions).toEqual(expect.arrayContaining(['issuer', 'audience', 'jwksUri', 'algorithms', 'authRequired', 'jwksCache']))
     expect(jwksCacheOptions).toEqual(expect.arrayContaining(['cacheMaxAge', 'cooldownDuration', 'timeoutDuration', 'staleIfError']))
@@ -32,27 +47,24 @@ describe('README.md', () => {
   })
 
   it.each(guardOptions)('has a row for the option `%s`', (option) => {
-    expect(hasRow(option), `README.md has no table row for \`${option}\``).toBe(true)
+    expect(hasRow(optionsDoc, option), `docs/options.md has no table row for \`${option}\``).toBe(true)
   })
 
   it.each(jwksCacheOptions)('has a row for the jwksCache member `%s`', (member) => {
-    expect(hasRow(member), `README.md has no table row for \`${member}\``).toBe(true)
+    expect(hasRow(optionsDoc, member), `docs/options.md has no table row for \`${member}\``).toBe(true)
   })
 
   it.each(decryptionOptions)('has a row for the decryption member `%s`', (member) => {
-    expect(hasRow(member), `README.md has no table row for \`${member}\``).toBe(true)
+    expect(hasRow(optionsDoc, member), `docs/options.md has no table row for \`${member}\``).toBe(true)
   })
 
   it.each(Object.entries(ERROR_CODES))('has a row for `%s` with status %i', (code, status) => {
-    expect(hasRow(code, String(status)), `README.md has no row \`${code}\` | ${status} |`).toBe(true)
+    expect(hasRow(errorsDoc, code, String(status)), `docs/errors.md has no row \`${code}\` | ${status} |`).toBe(true)
   })
+})
 
-  it('gives the two commands that work on a fresh clone', () => {
-    expect(readme).toContain('npm install && npm start')
-    expect(readme).toContain('npm install && npm test')
-  })
-
+describe('docs/performance.md', () => {
   it('keeps the placeholder for the performance section', () => {
-    expect(readme).toContain('<!-- performance -->')
+    expect(read('docs/performance.md')).toContain('<!-- performance -->')
   })
 })

@@ -6,10 +6,11 @@ import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { headingAnchors, isRelative, linkTargets } from '../docs/markdown.js'
 import { cjs, consumerApp, esm, koaApp, typedApp, typedMistakes } from './scripts.js'
 
 const run = promisify(execFile)
@@ -77,6 +78,38 @@ describe('the packed tarball', () => {
     for (const framework of ['express', 'fastify']) {
       expect(() => resolve(framework)).toThrow(expect.objectContaining({ code: 'MODULE_NOT_FOUND' }))
     }
+  })
+})
+
+describe('the docs in the tarball', () => {
+  // What a user of the package reads (on npm, or in node_modules) must hold together: no link to a file the tarball
+  // leaves out, no anchor to a heading that does not exist.
+  const markdown = () => [...packed].filter((file) => file.endsWith('.md'))
+
+  it('ships README.md and every file of docs/', async () => {
+    const { readdir } = await import('node:fs/promises')
+    const docs = (await readdir(join(repo, 'docs'))).map((f) => `docs/${f}`)
+    expect(docs.length).toBeGreaterThan(10)
+    expect(markdown().sort()).toEqual(['README.md', ...docs].sort())
+  })
+
+  it('has every relative link of README.md and docs/ resolve to a packed file, and each #anchor to a heading', async () => {
+    const broken: string[] = []
+    let checked = 0
+    for (const file of markdown()) {
+      for (const target of linkTargets(await readFile(join(repo, file), 'utf8')).filter(isRelative)) {
+        checked++
+        const [path, anchor] = target.split('#') as [string, string | undefined]
+        const resolved = path === '' ? file : posix.normalize(posix.join(dirname(file), decodeURIComponent(path)))
+        if (!packed.has(resolved)) {
+          broken.push(`${file}: ${target} (no ${resolved} in the tarball)`)
+        } else if (anchor !== undefined && !headingAnchors(await readFile(join(repo, resolved), 'utf8')).has(anchor)) {
+          broken.push(`${file}: ${target} (no heading #${anchor} in ${resolved})`)
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(20)
+    expect(broken).toEqual([])
   })
 })
 
