@@ -1,6 +1,8 @@
 // `jwtguard verify`'s flags and, with `--env`, the app's `JWT_*` variables, turned into guard options by the very
 // code that reads the app's environment (`optionsFromEnv`): the command and the app cannot read a value differently.
+import { createPrivateKey, createPublicKey } from 'node:crypto'
 import { closeSync, openSync, readSync } from 'node:fs'
+import type { JWK } from 'jose'
 import { ENV_VARIABLES, optionsFromEnv } from '../env.js'
 import type { DecryptionOptions } from '../jwe/options.js'
 import { closestName } from '../known-options.js'
@@ -100,8 +102,12 @@ function flagNamed(err: unknown, flags: VerifyFlags): unknown {
 function readKeyFile(path: string): DecryptionOptions['keys'] {
   const text = readBounded(path).trim()
   // Never quote the file: it holds (or was meant to hold) a private key. JSON.parse's messages quote their input.
-  const unusable = new TypeError(`--decryption-key-file: ${path} holds no PEM key, JWK or JWKS`)
-  if (text.startsWith('-----BEGIN ')) return text
+  const unusable = new TypeError(`--decryption-key-file ${path}: holds no PEM key, JWK or JWKS`)
+  const publicOnly = new TypeError(`--decryption-key-file ${path}: holds a public key: decryption needs the private key`)
+  if (text.startsWith('-----BEGIN ')) {
+    if (isPublicPem(text)) throw publicOnly
+    return text
+  }
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -109,9 +115,28 @@ function readKeyFile(path: string): DecryptionOptions['keys'] {
     throw unusable
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw unusable
-  if (Array.isArray((value as { keys?: unknown }).keys)) return value as DecryptionOptions['keys']
-  if (typeof (value as { kty?: unknown }).kty === 'string') return value as DecryptionOptions['keys']
-  throw unusable
+  const keys = (value as { keys?: unknown }).keys
+  const jwks = Array.isArray(keys)
+  if (!jwks && typeof (value as { kty?: unknown }).kty !== 'string') throw unusable
+  // An asymmetric JWK without `d` is the public half: the commonest mix-up, named as such (the guard checks the rest).
+  const isPublic = (jwk: unknown) => typeof jwk === 'object' && jwk !== null && (jwk as JWK).kty !== 'oct' && (jwk as JWK).d === undefined
+  if (jwks ? keys.length > 0 && keys.every(isPublic) : isPublic(value)) throw publicOnly
+  return value as DecryptionOptions['keys']
+}
+
+/** A PEM that is no private key but a public key or a certificate. */
+function isPublicPem(text: string): boolean {
+  try {
+    createPrivateKey(text)
+    return false
+  } catch {
+    try {
+      createPublicKey(text)
+      return true
+    } catch {
+      return false
+    }
+  }
 }
 
 function readBounded(path: string): string {
@@ -119,17 +144,17 @@ function readBounded(path: string): string {
   try {
     fd = openSync(path, 'r')
   } catch (err) {
-    throw new TypeError(`--decryption-key-file: cannot open ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    throw new TypeError(`--decryption-key-file ${path}: cannot open it (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
   }
   try {
     const buffer = Buffer.alloc(MAX_KEY_FILE + 1)
     let size = 0
     for (let n = -1; n !== 0 && size < buffer.length; size += n) n = readSync(fd, buffer, size, buffer.length - size, null)
-    if (size > MAX_KEY_FILE) throw new TypeError(`--decryption-key-file: ${path} is over ${MAX_KEY_FILE / 1024} KiB: that is no key file`)
+    if (size > MAX_KEY_FILE) throw new TypeError(`--decryption-key-file ${path}: over ${MAX_KEY_FILE / 1024} KiB, that is no key file`)
     return buffer.toString('utf8', 0, size)
   } catch (err) {
     if (err instanceof TypeError) throw err
-    throw new TypeError(`--decryption-key-file: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    throw new TypeError(`--decryption-key-file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
   } finally {
     closeSync(fd)
   }
