@@ -11,7 +11,8 @@ import { guardOptions } from './options.js'
 /** A document the guard fetched while verifying: discovery, then a key set. */
 type Fetched = { type: 'discovery'; issuer: string; jwksUri: string } | { type: 'jwks'; url: string; keyCount: number }
 
-const FLAGS = {
+/** The flags of `verify`, as `parseArgs` takes them (the usage text and the docs list each). */
+export const VERIFY_FLAGS = {
   issuer: { type: 'string', multiple: true },
   audience: { type: 'string', multiple: true },
   'jwks-uri': { type: 'string' },
@@ -45,7 +46,7 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
   // A secret in argv is visible to every user of the machine (ps, shell history): only the environment is read.
   if (args.some((a) => a === '--secret' || a.startsWith('--secret=')))
     throw new TypeError('--secret is not accepted: put the secret in an environment variable and give --secret-env NAME')
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: FLAGS })
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: VERIFY_FLAGS })
   const options = guardOptions(values, io)
   const fetched: Fetched[] = []
   options.onEvent = (event: GuardEvent) => {
