@@ -53,8 +53,6 @@ export interface ExplainContext {
 export interface Verified {
   header: Record<string, unknown>
   payload: Record<string, unknown>
-  /** The token's binding (`cnf`), accepted unchecked because the caller checks it elsewhere. */
-  cnf: { jkt?: string } | undefined
 }
 
 /** Intake refusals in words (shared with `jwtguard inspect`). */
@@ -277,10 +275,11 @@ function passDetail(
 }
 
 /** Why a check that was reached did not run, or `undefined` when it ran. */
-function skipped(check: ExplainStep['check'], ctx: ExplainContext, verified: Verified | undefined): string | undefined {
+function skipped(check: ExplainStep['check'], ctx: ExplainContext, payload: Record<string, unknown> | undefined): string | undefined {
   if (check === 'revocation' && !ctx.revocable) return 'skipped: no isRevoked or revocation store is configured'
-  if (check === 'binding' && verified?.cnf?.jkt !== undefined)
-    return `skipped: bound to a DPoP key (cnf.jkt ${JSON.stringify(verified.cnf.jkt)}) and no DPoP proof was given`
+  // `verify` never sees a proof: a bound token it let past the binding step was left to the caller (bindingCheckedElsewhere).
+  const jkt = check === 'binding' ? (payload?.cnf as { jkt?: unknown } | undefined)?.jkt : undefined
+  if (jkt !== undefined) return `skipped: bound to a DPoP key (cnf.jkt ${JSON.stringify(jkt)}) and no DPoP proof was given`
   return undefined
 }
 
@@ -302,7 +301,7 @@ export function explainOutcome(token: string, error: GuardError | undefined, ctx
     if (check === 'type' && ctx.typ === undefined && failed !== 'type') return
     // Only a bound token has a binding to check.
     if (check === 'binding' && payload?.cnf === undefined && failed !== 'binding') return
-    const skip = i < failedAt ? skipped(check, ctx, verified) : undefined
+    const skip = i < failedAt ? skipped(check, ctx, payload) : undefined
     // Details quote the token's own strings: one printable line each, wherever they are shown.
     if (skip !== undefined) steps.push({ check, ok: undefined, detail: printable(skip) })
     else if (i < failedAt) steps.push({ check, ok: true, detail: printable(passDetail(check, header, payload)) })

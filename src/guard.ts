@@ -278,7 +278,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
         const auth = await verify(token, verifyOptions)
         const header = auth.header as Record<string, unknown>
         // Details quote the claims as signed; `payload` is what the app sees (a schema's output).
-        const explained = explainOutcome(token, undefined, context, { header, payload: auth.claims, cnf: auth.cnf })
+        const explained = explainOutcome(token, undefined, context, { header, payload: auth.claims })
         return { ...explained, payload: auth.payload as Record<string, unknown>, scopes: auth.scopes, roles: auth.roles }
       } catch (err) {
         return explainOutcome(token, asGuardError(err), context)

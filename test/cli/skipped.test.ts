@@ -84,6 +84,19 @@ describe('guard.explain: a step not run is not passed', () => {
     expect(revoked.steps.at(-1)).toMatchObject({ check: 'revocation', ok: false })
   })
 
+  it('a bound token refused at revocation, its binding left to the caller: binding SKIP, never PASS', async () => {
+    const store = memoryRevocationStore()
+    const guard = createGuard({ ...issuer.guardOptions(), revocation: store })
+    const token = await issuer.sign({ jti: 'id-2', cnf: { jkt } })
+    await store.revoke('id-2', Math.floor(Date.now() / 1000) + 3600)
+    const explained = await guard.explain(token, { bindingCheckedElsewhere: true })
+    expect(explained.code).toBe('ERR_JWT_REVOKED')
+    expect(explained.steps.slice(-2).map((s) => [s.check, s.ok])).toEqual([
+      ['binding', undefined],
+      ['revocation', false],
+    ])
+  })
+
   it('without one the step is not run, and says why', async () => {
     const explained = await createGuard(issuer.guardOptions()).explain(await issuer.sign({ scope: 'a', roles: ['r'] }))
     expect(explained).toMatchObject({ ok: true, scopes: ['a'], roles: ['r'] })
