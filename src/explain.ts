@@ -49,7 +49,7 @@ export interface ExplainContext {
   revocable: boolean
 }
 
-/** What the guard verified, when it did: a JWE's claims are known only then. */
+/** The header and claims the guard read: of a JWE, its decrypted inner token's (the guard alone can decrypt it). */
 export interface Verified {
   header: Record<string, unknown>
   payload: Record<string, unknown>
@@ -284,8 +284,8 @@ function skipped(check: ExplainStep['check'], ctx: ExplainContext, payload: Reco
 }
 
 /**
- * Builds the explanation of one verification outcome; every claim shown is the token's own, decoded (or, once
- * verified, as verified: a JWE's claims exist only then).
+ * Builds the explanation of one verification outcome; every claim shown is the token's own, decoded, or as the
+ * guard read it (`verified`: a JWE's claims exist only once decrypted).
  */
 export function explainOutcome(token: string, error: GuardError | undefined, ctx: ExplainContext, verified?: Verified): Explanation {
   const segments = typeof token === 'string' ? token.split('.') : []

@@ -281,13 +281,33 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
         const explained = explainOutcome(token, undefined, context, { header, payload: auth.claims })
         return { ...explained, payload: auth.payload as Record<string, unknown>, scopes: auth.scopes, roles: auth.roles }
       } catch (err) {
-        return explainOutcome(token, asGuardError(err), context)
+        return explainOutcome(token, asGuardError(err), context, await decryptedForExplain(b, token))
       }
     },
     ready: () => keys.warm(issuerPolicies),
     reload: () => keys.reload(issuerPolicies),
     protectedResource: resource,
     settings: { issuers, algorithms, realm: resolved.realm },
+  }
+}
+
+/**
+ * A refused JWE's inner header and claims, decrypted again only to explain the refusal (its outer header and
+ * ciphertext say nothing about the checks after decryption); `undefined` when there is none to show.
+ */
+async function decryptedForExplain<C>(
+  b: Built<C>,
+  token: string,
+): Promise<{ header: Record<string, unknown>; payload: Record<string, unknown> } | undefined> {
+  try {
+    const parsed = parseToken(token, b.maxTokenLength)
+    if (!parsed.encrypted || !b.decryption) return undefined
+    const inner = await decryptToken(parsed, b.decryption)
+    if (inner.kind === 'claims') return { header: parsed.header, payload: inner.payload }
+    const jws = parseToken(inner.jws, b.maxTokenLength)
+    return jws.payload ? { header: jws.header, payload: jws.payload } : undefined
+  } catch {
+    return undefined
   }
 }
 

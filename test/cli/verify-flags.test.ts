@@ -214,6 +214,21 @@ describe('jwtguard verify --decryption-key-file', () => {
     expect(stdout).not.toContain(privateJwk.d!)
   })
 
+  it('a refused JWE is explained from its decrypted inner token, not its outer header', async () => {
+    const token = await issuer.signEncrypted({ aud: 'https://other.example' }, { key: encryptionJwk }, { kid: 'inner-kid-is-unknown' })
+    const wrongAud = await issuer.signEncrypted({ aud: 'https://other.example' }, { key: encryptionJwk })
+    const args = [...base, '--decryption-key-file', join(dir, 'keys.jwks')]
+    const aud = await run(['verify', wrongAud, ...args])
+    expect(aud.code).toBe(1)
+    expect(line(aud.stdout, 'PASS algorithm')).toBe('PASS algorithm   alg RS256')
+    expect(line(aud.stdout, 'PASS issuer')).toBe(`PASS issuer      iss "${issuer.issuer}"`)
+    expect(line(aud.stdout, 'FAIL audience')).toBe(
+      'FAIL audience    audience "https://other.example" is not accepted (expected "https://api.example.test")',
+    )
+    const kid = await run(['verify', token, ...args])
+    expect(line(kid.stdout, 'FAIL key')).toMatch(/^FAIL key +no key for kid "inner-kid-is-unknown" and alg "RS256"/)
+  })
+
   it('without the flag a JWE is refused at the decryption step', async () => {
     const { code, stdout } = await run(['verify', await encrypted(), ...base])
     expect(code).toBe(1)
