@@ -66,7 +66,8 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
   }
   const token = withoutScheme(await tokenOf(positionals, io), io)
   // The command has no request, hence no proof: a bound token's binding is reported as not checked, never as passed.
-  const explanation = await guard.explain(token, { bindingCheckedElsewhere: true })
+  const dpopRequired = typeof options.dpop === 'object' && options.dpop.required === true
+  const explanation = bearerRefused(await guard.explain(token, { bindingCheckedElsewhere: true }), dpopRequired)
   const code = explanation.ok ? 0 : 1
   // JSON.stringify escapes C0 controls but not C1 or bidi ones; its newlines are all structural, and the escapes
   // `printable` writes are JSON's own, so the output stays JSON that parses to the same value.
@@ -82,6 +83,21 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
   const lines = explanation.steps.map((step) => `${mark(step, fancy)} ${step.check.padEnd(width)}  ${printable(step.detail)}`)
   lines.push(...[...grants(explanation), ...fetched.map(fetchedLine)].map(printable), verdict(explanation))
   return print(io, `${lines.join('\n')}\n`, code)
+}
+
+/**
+ * With `dpop.required` (JWT_DPOP=required) the API refuses every token not bound to a DPoP key, whatever the
+ * request: `guard.verify` has no request to refuse it by, so the command says it here, as the binding check.
+ */
+function bearerRefused(explanation: Explanation, dpopRequired: boolean): Explanation {
+  const cnf = explanation.payload?.cnf
+  if (!dpopRequired || !explanation.ok || (typeof cnf === 'object' && cnf !== null && 'jkt' in cnf)) return explanation
+  const steps = explanation.steps.filter((s) => s.check !== 'revocation')
+  steps.push(
+    { check: 'binding', ok: false, detail: 'DPoP is required (dpop.required) and the token is not bound to a DPoP key (no cnf.jkt)' },
+    { check: 'revocation', ok: undefined, detail: 'not checked' },
+  )
+  return { ...explanation, ok: false, code: 'ERR_DPOP_BINDING_INVALID', steps, scopes: undefined, roles: undefined }
 }
 
 const quoted = (values: readonly string[]): string => values.map((v) => JSON.stringify(v)).join(' ') || '(none)'

@@ -63,6 +63,22 @@ describe('jwtguard verify: skipped, never passed', () => {
     expect(stepLines((await run(['verify', await issuer.sign(), ...base])).stdout).some((l) => / binding /.test(l))).toBe(false)
   })
 
+  it('JWT_DPOP=required with --env: an unbound token is refused at binding, as the API refuses it', async () => {
+    const out = { code: -1, stdout: '' }
+    const env = { JWT_ISSUER: issuer.issuer, JWT_AUDIENCE: issuer.audience as string, JWT_DPOP: 'required' }
+    const io = { stdout: { write: (t: string) => (out.stdout += t) }, stderr: { write: () => true }, stdin: Readable.from(['']), env }
+    out.code = await main(['verify', await issuer.sign({ scope: 'a' }), '--env'], io)
+    expect(out.code).toBe(1)
+    expect(stepLines(out.stdout).slice(-2)).toEqual([
+      'FAIL binding     DPoP is required (dpop.required) and the token is not bound to a DPoP key (no cnf.jkt)',
+      'SKIP revocation  not checked',
+    ])
+    expect(out.stdout).not.toContain('scopes:')
+    expect(out.stdout.trimEnd().split('\n').at(-1)).toBe('token refused: ERR_DPOP_BINDING_INVALID')
+    const bound = await main(['verify', await issuer.sign({ cnf: { jkt } }), '--env'], { ...io, stdout: { write: () => true } })
+    expect(bound).toBe(0)
+  })
+
   it('a certificate-bound token (cnf x5t#S256) is refused at claims: this guard has no mtls option to check it', async () => {
     const token = await issuer.sign({ cnf: { 'x5t#S256': jkt } })
     const { code, stdout } = await run(['verify', token, ...base])
