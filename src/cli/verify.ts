@@ -65,8 +65,8 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
     throw err
   }
   const token = withoutScheme(await tokenOf(positionals, io), io)
-  // The command has no request, hence no proof: a bound token's binding is reported as not checked, never as passed.
   const dpopRequired = typeof options.dpop === 'object' && options.dpop.required === true
+  // The command has no request, hence no proof: a bound token's binding is reported as not checked, never as passed.
   const explanation = bearerRefused(await guard.explain(token, { bindingCheckedElsewhere: true }), dpopRequired)
   const code = explanation.ok ? 0 : 1
   // JSON.stringify escapes C0 controls but not C1 or bidi ones; its newlines are all structural, and the escapes
