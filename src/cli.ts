@@ -10,8 +10,6 @@ import { parseToken } from './intake/token.js'
 import { print, printLines, tokenOf, type CliIo } from './cli/io.js'
 import { verifyCommand, withoutScheme } from './cli/verify.js'
 
-export type { CliIo } from './cli/io.js'
-
 const USAGE = `Usage:
   jwtguard inspect <token>   decode header and claims WITHOUT verifying them
   jwtguard verify <token> --issuer <iss> --audience <aud> [options]
