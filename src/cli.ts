@@ -4,12 +4,11 @@
 import { readFileSync, realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import type { CliIo } from './cli-io.js'
-import { ERROR_CODES, GuardError } from './errors.js'
-import { humanDuration, MALFORMED_REASONS, printable, type ExplainStep } from './explain.js'
-import { createGuard } from './guard.js'
+import { GuardError } from './errors.js'
+import { humanDuration, MALFORMED_REASONS, printable } from './explain.js'
 import { parseToken } from './intake/token.js'
-import type { GuardOptions, JwsAlgorithm } from './options.js'
+import { print, printLines, tokenOf, type CliIo } from './cli/io.js'
+import { verifyCommand, withoutScheme } from './cli/verify.js'
 
 const USAGE = `Usage:
   jwtguard inspect <token>   decode header and claims WITHOUT verifying them
@@ -21,30 +20,40 @@ const USAGE = `Usage:
   jwtguard --help | --version
 A token given as - is read from stdin.
 
-Options of verify:
+Options of verify (each flag wins over its JWT_* variable):
   --jwks-uri <url>          the key set (default: discovery from the issuer)
   --typ <typ>               required typ header, e.g. at+jwt
   --algorithms <list>       allowed algorithms, e.g. RS256,ES256
   --secret-env <NAME>       HMAC secret from this environment variable
   --clock-tolerance <time>  allowed clock skew, e.g. 30s (default 5s)
+  --preset <name>           auth0, okta, entra, keycloak, cognito or rfc9068
+  --preset-client-id <id>   the Keycloak client whose roles count (with --preset keycloak)
+  --scope-claim <paths>     claim paths granting scopes, comma-separated
+  --roles-claim <paths>     claim paths granting roles, e.g. realm_access.roles
+  --required-claims <list>  claims that must be present, comma-separated
+  --decryption-key-file <file>
+                            private key for JWE tokens: PEM, JWK or JWKS (JSON)
+  --env                     also read the JWT_* variables the app reads
   --json                    print the explanation as JSON
---issuer and --audience may be repeated.
+--issuer and --audience may be repeated. A pasted "Bearer " or "DPoP " prefix is removed.
+Checks the command cannot run (revocation, a DPoP binding) are shown as SKIP, never as PASS.
 
 Exit codes: 0 accepted, 1 refused or malformed, 2 usage error.
 `
 
 // Reasons of the intake check (src/intake/token.ts), in words.
 const NUMERIC_DATES = new Set(['exp', 'nbf', 'iat', 'auth_time'])
-// Bounds what `-` reads: the guard refuses anything over 8 KiB by default anyway.
-const MAX_STDIN = 1024 * 1024
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv
   try {
     if (command === undefined || argv.includes('--help') || argv.includes('-h')) return print(io, USAGE, 0)
     if (command === '--version') return print(io, `${version()}\n`, 0)
-    if (command === 'inspect') return inspect(await tokenOf(parseArgs({ args: rest, allowPositionals: true }).positionals, io), io)
-    if (command === 'verify') return await verify(rest, io)
+    if (command === 'inspect') {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true })
+      return inspect(withoutScheme(await tokenOf(positionals, io), io), io)
+    }
+    if (command === 'verify') return await verifyCommand(rest, io)
     // Loaded only for `serve`: the metrics library stays out of every other command.
     if (command === 'serve') return await (await import('./serve/command.js')).serveCommand(rest, io)
     throw new TypeError(`unknown command "${command}"`)
@@ -55,18 +64,6 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 2
   }
 }
-
-function print(io: CliIo, text: string, code: number): number {
-  io.stdout.write(text)
-  return code
-}
-
-/**
- * Lines that show a token's strings, each made printable: a claim named or
- * valued with ESC, C1 or bidi controls cannot drive the terminal, nor (with a
- * newline) forge a line of its own.
- */
-const printLines = (io: CliIo, lines: string[], code: number): number => print(io, `${lines.map(printable).join('\n')}\n`, code)
 
 function version(): string {
   // src/cli.ts sits one level below package.json, dist/src/cli.js two.
@@ -79,17 +76,6 @@ function version(): string {
     }
   }
   return 'unknown'
-}
-
-async function tokenOf(positionals: string[], io: CliIo): Promise<string> {
-  if (positionals.length !== 1) throw new TypeError('give exactly one token (or - to read it from stdin)')
-  if (positionals[0] !== '-') return positionals[0]!
-  let text = ''
-  for await (const chunk of io.stdin) {
-    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
-    if (text.length > MAX_STDIN) throw new TypeError('stdin holds more than 1 MiB: that is no token')
-  }
-  return text.trim()
 }
 
 function inspect(token: string, io: CliIo): number {
@@ -127,59 +113,6 @@ function show(name: string, value: unknown): string {
   return `${date.toISOString().replace('.000Z', 'Z')} (${when})`
 }
 
-async function verify(args: string[], io: CliIo): Promise<number> {
-  // A secret in argv is visible to every user of the machine (ps, shell history): only the environment is read.
-  if (args.some((a) => a === '--secret' || a.startsWith('--secret=')))
-    throw new TypeError('--secret is not accepted: put the secret in an environment variable and give --secret-env NAME')
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      issuer: { type: 'string', multiple: true },
-      audience: { type: 'string', multiple: true },
-      'jwks-uri': { type: 'string' },
-      typ: { type: 'string' },
-      algorithms: { type: 'string' },
-      'secret-env': { type: 'string' },
-      'clock-tolerance': { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  })
-  if (!values.issuer) throw new TypeError('verify needs --issuer')
-  if (!values.audience) throw new TypeError('verify needs --audience')
-  const options: GuardOptions = { issuer: values.issuer, audience: values.audience }
-  if (values['jwks-uri'] !== undefined) options.jwksUri = values['jwks-uri']
-  if (values.typ !== undefined) options.typ = values.typ
-  if (values.algorithms !== undefined) options.algorithms = values.algorithms.split(',').map((a) => a.trim()) as JwsAlgorithm[]
-  if (values['clock-tolerance'] !== undefined) options.clockTolerance = values['clock-tolerance']
-  const secretName = values['secret-env']
-  if (secretName !== undefined) {
-    const secret = io.env[secretName]
-    if (!secret) throw new TypeError(`--secret-env: the environment variable ${secretName} is not set`)
-    options.secret = secret
-  }
-  const guard = createGuard(options)
-  const explanation = await guard.explain(await tokenOf(positionals, io))
-  // JSON.stringify escapes C0 controls but not C1 or bidi ones; its newlines are all structural, and the escapes
-  // `printable` writes are JSON's own, so the output stays JSON that parses to the same value.
-  if (values.json) return printLines(io, JSON.stringify(explanation, null, 2).split('\n'), explanation.ok ? 0 : 1)
-
-  const fancy = io.stdout.isTTY === true && !io.env.NO_COLOR
-  const width = Math.max(...explanation.steps.map((s) => s.check.length))
-  // The marks stay out of `printable`: in colour they are escape sequences of our own.
-  const lines = explanation.steps.map((step) => `${mark(step, fancy)} ${step.check.padEnd(width)}  ${printable(step.detail)}`)
-  const { code } = explanation
-  if (!code) lines.push('token accepted: every check passed')
-  else if (ERROR_CODES[code] === 503) lines.push(`token not verified: a service it needs is unavailable (${code})`)
-  else lines.push(`token refused: ${code}`)
-  return print(io, `${lines.join('\n')}\n`, explanation.ok ? 0 : 1)
-}
-
-function mark(step: ExplainStep, fancy: boolean): string {
-  if (!fancy) return step.ok === true ? 'PASS' : step.ok === false ? 'FAIL' : 'SKIP'
-  return step.ok === true ? '\x1b[32m✔\x1b[0m' : step.ok === false ? '\x1b[31m✘\x1b[0m' : '\x1b[2m·\x1b[0m'
-}
-
 // Run as a script (also through npm's bin symlink, hence realpath), not when imported by tests.
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   const io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }
@@ -188,4 +121,4 @@ if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.ar
   })
 }
 
-export type { CliIo } from './cli-io.js'
+export type { CliIo } from './cli/io.js'

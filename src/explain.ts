@@ -18,8 +18,9 @@ export interface ExplainStep {
     | 'not-before'
     | 'issued-at'
     | 'claims'
+    | 'binding'
     | 'revocation'
-  /** `true` passed, `false` failed, `undefined` not run (an earlier check failed). */
+  /** `true` passed, `false` failed, `undefined` not run: an earlier check failed, or the guard has nothing to run it with (the detail says which). */
   ok: boolean | undefined
   /** One line for a person: the exact reason when it failed. Control and bidi characters from the token are escaped. */
   detail: string
@@ -32,6 +33,9 @@ export interface Explanation {
   /** Decoded, UNTRUSTED unless `ok`. */
   header: Record<string, unknown> | undefined
   payload: Record<string, unknown> | undefined
+  /** What the token grants, as `AuthInfo` has them: only when `ok`. */
+  scopes?: string[]
+  roles?: string[]
 }
 
 /** What explanations read from the guard's settings. */
@@ -41,6 +45,14 @@ export interface ExplainContext {
   issuers: ReadonlyMap<string, IssuerPolicy>
   audienceClaim: string
   kids(issuer: IssuerPolicy): string[]
+  /** Whether `isRevoked` or a revocation store is configured: without one, revocation is skipped, not passed. */
+  revocable: boolean
+}
+
+/** The header and claims the guard read: of a JWE, its decrypted inner token's (the guard alone can decrypt it). */
+export interface Verified {
+  header: Record<string, unknown>
+  payload: Record<string, unknown>
 }
 
 /** Intake refusals in words (shared with `jwtguard inspect`). */
@@ -72,6 +84,7 @@ const ORDER: ExplainStep['check'][] = [
   'not-before',
   'issued-at',
   'claims',
+  'binding',
   'revocation',
 ]
 
@@ -160,8 +173,9 @@ function stepOf(err: GuardError): ExplainStep['check'] {
       return claim === 'exp' ? 'expiry' : claim === 'nbf' ? 'not-before' : claim === 'iat' ? 'issued-at' : 'claims'
     case 'ERR_JWT_SCHEMA_INVALID':
     case 'ERR_JWT_CNF_UNSUPPORTED':
-    case 'ERR_DPOP_BINDING_INVALID':
       return 'claims'
+    case 'ERR_DPOP_BINDING_INVALID':
+      return 'binding'
     case 'ERR_CALLBACK_FAILED': {
       const callback = err.context.callback
       return callback === 'getKey' ? 'key' : callback === 'isRevoked' || callback === 'revocation' ? 'revocation' : 'claims'
@@ -260,21 +274,37 @@ function passDetail(
   }
 }
 
-/** Builds the explanation of one verification outcome; every claim shown is the token's own, decoded. */
-export function explainOutcome(token: string, error: GuardError | undefined, ctx: ExplainContext): Explanation {
+/** Why a check that was reached did not run, or `undefined` when it ran. */
+function skipped(check: ExplainStep['check'], ctx: ExplainContext, payload: Record<string, unknown> | undefined): string | undefined {
+  if (check === 'revocation' && !ctx.revocable) return 'skipped: no isRevoked or revocation store is configured'
+  // `verify` never sees a proof: a bound token it let past the binding step was left to the caller (bindingCheckedElsewhere).
+  const jkt = check === 'binding' ? (payload?.cnf as { jkt?: unknown } | undefined)?.jkt : undefined
+  if (jkt !== undefined) return `skipped: bound to a DPoP key (cnf.jkt ${JSON.stringify(jkt)}) and no DPoP proof was given`
+  return undefined
+}
+
+/**
+ * Builds the explanation of one verification outcome; every claim shown is the token's own, decoded, or as the
+ * guard read it (`verified`: a JWE's claims exist only once decrypted).
+ */
+export function explainOutcome(token: string, error: GuardError | undefined, ctx: ExplainContext, verified?: Verified): Explanation {
   const segments = typeof token === 'string' ? token.split('.') : []
   const encrypted = segments.length === 5
-  const header = decode(segments[0])
-  // A JWE's claims are ciphertext: nothing to show until it decrypts (the guard fills them in on success).
-  const payload = encrypted ? undefined : decode(segments[1])
+  const header = verified?.header ?? decode(segments[0])
+  // A JWE's claims are ciphertext: nothing to show until it decrypts.
+  const payload = verified?.payload ?? (encrypted ? undefined : decode(segments[1]))
   const failed = error ? stepOf(error) : undefined
   const failedAt = failed ? ORDER.indexOf(failed) : ORDER.length
   const steps: ExplainStep[] = []
   ORDER.forEach((check, i) => {
     if (check === 'decryption' && !encrypted && failed !== 'decryption') return
     if (check === 'type' && ctx.typ === undefined && failed !== 'type') return
+    // Only a bound token has a binding to check.
+    if (check === 'binding' && payload?.cnf === undefined && failed !== 'binding') return
+    const skip = i < failedAt ? skipped(check, ctx, payload) : undefined
     // Details quote the token's own strings: one printable line each, wherever they are shown.
-    if (i < failedAt) steps.push({ check, ok: true, detail: printable(passDetail(check, header, payload)) })
+    if (skip !== undefined) steps.push({ check, ok: undefined, detail: printable(skip) })
+    else if (i < failedAt) steps.push({ check, ok: true, detail: printable(passDetail(check, header, payload)) })
     else if (i === failedAt) steps.push({ check, ok: false, detail: printable(failureDetail(String(token), error!, ctx, header, payload)) })
     else steps.push({ check, ok: undefined, detail: 'not checked' })
   })

@@ -62,9 +62,11 @@ export interface Guard<C = DefaultClaims> {
   /**
    * Verifies a token and says, check by check, what passed and exactly why the
    * first failing check failed (for development logs and the `jwtguard` CLI).
+   * A check it could not run (revocation with none configured, a binding
+   * `options.bindingCheckedElsewhere` leaves to you) is reported as not run.
    * Never throws for a bad token.
    */
-  explain(token: string): Promise<Explanation>
+  explain(token: string, options?: VerifyOptions): Promise<Explanation>
   /** Fetches remote keys now (call before `listen()`); rejects if they cannot be had. */
   ready(): Promise<void>
   /**
@@ -263,29 +265,49 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
       }
     },
     toHttpError: (err) => withChallenge(asGuardError(err), b.challenge),
-    async explain(token) {
+    async explain(token, verifyOptions) {
       const context = {
         algorithms,
         typ: options.typ,
         issuers: b.policy.issuers,
         audienceClaim: b.policy.audienceClaim,
         kids: (issuer: IssuerPolicy) => keys.kids(issuer),
+        revocable: b.revocable,
       }
       try {
-        const auth = await verify(token)
-        return {
-          ...explainOutcome(token, undefined, context),
-          header: auth.header as Record<string, unknown>,
-          payload: auth.payload as Record<string, unknown>,
-        }
+        const auth = await verify(token, verifyOptions)
+        const header = auth.header as Record<string, unknown>
+        // Details quote the claims as signed; `payload` is what the app sees (a schema's output).
+        const explained = explainOutcome(token, undefined, context, { header, payload: auth.claims })
+        return { ...explained, payload: auth.payload as Record<string, unknown>, scopes: auth.scopes, roles: auth.roles }
       } catch (err) {
-        return explainOutcome(token, asGuardError(err), context)
+        return explainOutcome(token, asGuardError(err), context, await decryptedForExplain(b, token))
       }
     },
     ready: () => keys.warm(issuerPolicies),
     reload: () => keys.reload(issuerPolicies),
     protectedResource: resource,
     settings: { issuers, algorithms, realm: resolved.realm },
+  }
+}
+
+/**
+ * A refused JWE's inner header and claims, decrypted again only to explain the refusal (its outer header and
+ * ciphertext say nothing about the checks after decryption); `undefined` when there is none to show.
+ */
+async function decryptedForExplain<C>(
+  b: Built<C>,
+  token: string,
+): Promise<{ header: Record<string, unknown>; payload: Record<string, unknown> } | undefined> {
+  try {
+    const parsed = parseToken(token, b.maxTokenLength)
+    if (!parsed.encrypted || !b.decryption) return undefined
+    const inner = await decryptToken(parsed, b.decryption)
+    if (inner.kind === 'claims') return { header: parsed.header, payload: inner.payload }
+    const jws = parseToken(inner.jws, b.maxTokenLength)
+    return jws.payload ? { header: jws.header, payload: jws.payload } : undefined
+  } catch {
+    return undefined
   }
 }
 

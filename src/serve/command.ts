@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import type { CliIo } from '../cli-io.js'
+import type { CliIo } from '../cli/io.js'
 import { ConfigError, loadConfig } from './config.js'
 import { jsonLog } from './log.js'
 import { startServe } from './server.js'

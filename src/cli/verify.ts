@@ -1,0 +1,132 @@
+// `jwtguard verify`: runs the real guard on a token and prints, check by check, why it is accepted or refused, what
+// it grants, and what the guard fetched to decide.
+import { parseArgs } from 'node:util'
+import { ERROR_CODES } from '../errors.js'
+import type { GuardEvent } from '../events.js'
+import { printable, type Explanation, type ExplainStep } from '../explain.js'
+import { createGuard } from '../guard.js'
+import { note, print, printLines, tokenOf, type CliIo } from './io.js'
+import { guardOptions } from './options.js'
+
+/** A document the guard fetched while verifying: discovery, then a key set. */
+type Fetched = { type: 'discovery'; issuer: string; jwksUri: string } | { type: 'jwks'; url: string; keyCount: number }
+
+/** The flags of `verify`, as `parseArgs` takes them (the usage text and the docs list each). */
+export const VERIFY_FLAGS = {
+  issuer: { type: 'string', multiple: true },
+  audience: { type: 'string', multiple: true },
+  'jwks-uri': { type: 'string' },
+  typ: { type: 'string' },
+  algorithms: { type: 'string' },
+  'secret-env': { type: 'string' },
+  'clock-tolerance': { type: 'string' },
+  preset: { type: 'string' },
+  'preset-client-id': { type: 'string' },
+  'scope-claim': { type: 'string' },
+  'roles-claim': { type: 'string' },
+  'required-claims': { type: 'string' },
+  'decryption-key-file': { type: 'string' },
+  env: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const
+
+// What a header value carries before the token: pasted from a request, it is stripped (and said so).
+const SCHEME = /^(?:authorization:\s*)?(bearer|dpop)\s+/i
+
+/** The token alone: a pasted `Bearer ` or `DPoP ` prefix is removed, with a note on stderr. */
+export function withoutScheme(token: string, io: CliIo): string {
+  const scheme = SCHEME.exec(token)
+  if (!scheme) return token
+  const proof = scheme[1]!.toLowerCase() === 'dpop' ? ' (no DPoP proof is checked here)' : ''
+  note(io, `note: removed the "${scheme[1]} " prefix${proof}; give the token alone`)
+  return token.slice(scheme[0].length)
+}
+
+export async function verifyCommand(args: string[], io: CliIo): Promise<number> {
+  // A secret in argv is visible to every user of the machine (ps, shell history): only the environment is read.
+  if (args.some((a) => a === '--secret' || a.startsWith('--secret=')))
+    throw new TypeError('--secret is not accepted: put the secret in an environment variable and give --secret-env NAME')
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: VERIFY_FLAGS })
+  const options = guardOptions(values, io)
+  const fetched: Fetched[] = []
+  options.onEvent = (event: GuardEvent) => {
+    if (event.type === 'discovery_fetched') fetched.push({ type: 'discovery', issuer: event.issuer, jwksUri: event.jwksUri })
+    // A discovered key set is labelled with its issuer: name the URL that discovery gave.
+    else if (event.type === 'jwks_fetched') fetched.push({ type: 'jwks', url: jwksUrl(fetched, event.source), keyCount: event.keyCount })
+  }
+  let guard
+  try {
+    guard = createGuard(options)
+  } catch (err) {
+    const keyFile = values['decryption-key-file']
+    // The guard names the option ("decryption.keys[0]"); the user gave a file.
+    if (keyFile !== undefined && err instanceof TypeError && err.message.includes('"decryption.'))
+      throw new TypeError(`--decryption-key-file ${keyFile}: ${err.message.replace(/^jwtguard: /, '')}`)
+    throw err
+  }
+  const token = withoutScheme(await tokenOf(positionals, io), io)
+  const dpopRequired = typeof options.dpop === 'object' && options.dpop.required === true
+  // The command has no request, hence no proof: a bound token's binding is reported as not checked, never as passed.
+  const explanation = bearerRefused(await guard.explain(token, { bindingCheckedElsewhere: true }), dpopRequired)
+  const code = explanation.ok ? 0 : 1
+  // JSON.stringify escapes C0 controls but not C1 or bidi ones; its newlines are all structural, and the escapes
+  // `printable` writes are JSON's own, so the output stays JSON that parses to the same value.
+  if (values.json) {
+    // A check that did not run says so (`ok: null`), where JSON.stringify would drop an `undefined` one.
+    const steps = explanation.steps.map((step) => ({ ...step, ok: step.ok ?? null }))
+    const report = { ...explanation, steps, scopes: explanation.scopes ?? null, roles: explanation.roles ?? null, fetched }
+    return printLines(io, JSON.stringify(report, null, 2).split('\n'), code)
+  }
+  const fancy = io.stdout.isTTY === true && !io.env.NO_COLOR
+  const width = Math.max(...explanation.steps.map((s) => s.check.length))
+  // The marks stay out of `printable`: in colour they are escape sequences of our own.
+  const lines = explanation.steps.map((step) => `${mark(step, fancy)} ${step.check.padEnd(width)}  ${printable(step.detail)}`)
+  lines.push(...[...grants(explanation), ...fetched.map(fetchedLine)].map(printable), verdict(explanation))
+  return print(io, `${lines.join('\n')}\n`, code)
+}
+
+/**
+ * With `dpop.required` (JWT_DPOP=required) the API refuses every token not bound to a DPoP key, whatever the
+ * request: `guard.verify` has no request to refuse it by, so the command says it here, as the binding check.
+ */
+function bearerRefused(explanation: Explanation, dpopRequired: boolean): Explanation {
+  const cnf = explanation.payload?.cnf
+  if (!dpopRequired || !explanation.ok || (typeof cnf === 'object' && cnf !== null && 'jkt' in cnf)) return explanation
+  const steps = explanation.steps.filter((s) => s.check !== 'revocation')
+  steps.push(
+    { check: 'binding', ok: false, detail: 'DPoP is required (dpop.required) and the token is not bound to a DPoP key (no cnf.jkt)' },
+    { check: 'revocation', ok: undefined, detail: 'not checked' },
+  )
+  return { ...explanation, ok: false, code: 'ERR_DPOP_BINDING_INVALID', steps, scopes: undefined, roles: undefined }
+}
+
+const quoted = (values: readonly string[]): string => values.map((v) => JSON.stringify(v)).join(' ') || '(none)'
+
+/** One line each for what an accepted token grants, as `AuthInfo` has it. */
+function grants({ scopes, roles }: Explanation): string[] {
+  if (!scopes || !roles) return []
+  return [`scopes: ${quoted(scopes)}`, `roles: ${quoted(roles)}`]
+}
+
+function jwksUrl(fetched: readonly Fetched[], source: string): string {
+  const discovery = fetched.find((f) => f.type === 'discovery' && f.issuer === source)
+  return discovery?.type === 'discovery' ? discovery.jwksUri : source
+}
+
+const fetchedLine = (f: Fetched): string =>
+  f.type === 'discovery'
+    ? `fetched discovery of ${JSON.stringify(f.issuer)}: jwks_uri ${JSON.stringify(f.jwksUri)}`
+    : `fetched key set ${JSON.stringify(f.url)}: ${f.keyCount} key${f.keyCount === 1 ? '' : 's'}`
+
+function verdict({ code, steps }: Explanation): string {
+  if (code) return ERROR_CODES[code] === 503 ? `token not verified: a service it needs is unavailable (${code})` : `token refused: ${code}`
+  const skipped = steps.filter((s) => s.ok === undefined).map((s) => s.check)
+  return skipped.length
+    ? `token accepted by every check that ran; not checked: ${skipped.join(', ')}`
+    : 'token accepted: every check passed'
+}
+
+function mark(step: ExplainStep, fancy: boolean): string {
+  if (!fancy) return step.ok === true ? 'PASS' : step.ok === false ? 'FAIL' : 'SKIP'
+  return step.ok === true ? '\x1b[32m✔\x1b[0m' : step.ok === false ? '\x1b[31m✘\x1b[0m' : '\x1b[2m·\x1b[0m'
+}
