@@ -1,27 +1,14 @@
 import { decodeJsonSegment } from './intake/token.js'
 import type { IssuerPolicy } from './claims/validate.js'
 import type { GuardError, GuardErrorCode } from './errors.js'
+import { ERROR_TABLE, EXPLAIN_CHECKS, type ExplainCheck } from './error-table.js'
 import { humanDuration, iso, list, MALFORMED_REASONS, printable } from './explain/text.js'
 
 export { humanDuration, MALFORMED_REASONS, printable }
 
 /** One check of the verification pipeline, as `guard.explain()` reports it. */
 export interface ExplainStep {
-  check:
-    | 'format'
-    | 'decryption'
-    | 'algorithm'
-    | 'header'
-    | 'type'
-    | 'issuer'
-    | 'key'
-    | 'signature'
-    | 'audience'
-    | 'expiry'
-    | 'not-before'
-    | 'issued-at'
-    | 'claims'
-    | 'revocation'
+  check: ExplainCheck
   /** `true` passed, `false` failed, `undefined` not run (an earlier check failed). */
   ok: boolean | undefined
   /** One line for a person: the exact reason when it failed. Control and bidi characters from the token are escaped. */
@@ -46,22 +33,9 @@ export interface ExplainContext {
   kids(issuer: IssuerPolicy): string[]
 }
 
-const ORDER: ExplainStep['check'][] = [
-  'format',
-  'decryption',
-  'algorithm',
-  'header',
-  'type',
-  'issuer',
-  'key',
-  'signature',
-  'audience',
-  'expiry',
-  'not-before',
-  'issued-at',
-  'claims',
-  'revocation',
-]
+const ORDER: readonly ExplainCheck[] = EXPLAIN_CHECKS
+/** Checks a token alone never meets (they need a request or a route): shown only when they failed. */
+const ON_REQUEST: ReadonlySet<ExplainCheck> = new Set(['request', 'dpop-proof', 'binding', 'authorization'])
 
 /** The intake's own decoder, minus its error: an explanation shows what it can. */
 function decode(segment: string | undefined): Record<string, unknown> | undefined {
@@ -72,54 +46,14 @@ function decode(segment: string | undefined): Record<string, unknown> | undefine
   }
 }
 
-function stepOf(err: GuardError): ExplainStep['check'] {
-  const claim = err.context.claim
-  switch (err.code) {
-    case 'ERR_JWT_TOO_LARGE':
-    case 'ERR_JWT_MALFORMED':
-      return 'format'
-    case 'ERR_JWE_NOT_SUPPORTED':
-    case 'ERR_JWE_REQUIRED':
-    case 'ERR_JWE_DECRYPTION_FAILED':
-    case 'ERR_JWE_INVALID':
-      return 'decryption'
-    case 'ERR_JWT_ALG_NOT_ALLOWED':
-      return 'algorithm'
-    case 'ERR_JWT_HEADER_INVALID':
-      return 'header'
-    case 'ERR_JWT_TYP_INVALID':
-      return 'type'
-    case 'ERR_JWT_ISSUER_INVALID':
-      return 'issuer'
-    case 'ERR_JWT_SIGNATURE_INVALID':
-      return 'signature'
-    case 'ERR_JWT_AUDIENCE_INVALID':
-      return 'audience'
-    case 'ERR_JWT_EXPIRED':
-      return 'expiry'
-    case 'ERR_JWT_NOT_YET_VALID':
-      return 'not-before'
-    case 'ERR_JWT_ISSUED_IN_FUTURE':
-    case 'ERR_JWT_TOO_OLD':
-      return 'issued-at'
-    case 'ERR_JWT_REVOKED':
-    case 'ERR_JWT_JTI_MISSING':
-    case 'ERR_REVOCATION_UNAVAILABLE':
-      return 'revocation'
-    case 'ERR_JWT_CLAIM_MISSING':
-    case 'ERR_JWT_CLAIM_INVALID':
-      return claim === 'exp' ? 'expiry' : claim === 'nbf' ? 'not-before' : claim === 'iat' ? 'issued-at' : 'claims'
-    case 'ERR_JWT_SCHEMA_INVALID':
-    case 'ERR_JWT_CNF_UNSUPPORTED':
-    case 'ERR_DPOP_BINDING_INVALID':
-      return 'claims'
-    case 'ERR_CALLBACK_FAILED': {
-      const callback = err.context.callback
-      return callback === 'getKey' ? 'key' : callback === 'isRevoked' || callback === 'revocation' ? 'revocation' : 'claims'
-    }
-    default:
-      return 'key' // no matching key, or the key source is unavailable
-  }
+/** The check a failure belongs to: the table's, refined where the error says which claim or callback. */
+function stepOf(err: GuardError): ExplainCheck {
+  const { claim, callback } = err.context
+  if (err.code === 'ERR_JWT_CLAIM_MISSING' || err.code === 'ERR_JWT_CLAIM_INVALID')
+    return claim === 'exp' ? 'expiry' : claim === 'nbf' ? 'not-before' : claim === 'iat' ? 'issued-at' : 'claims'
+  if (err.code === 'ERR_CALLBACK_FAILED')
+    return callback === 'getKey' ? 'key' : callback === 'isRevoked' || callback === 'revocation' ? 'revocation' : 'claims'
+  return ERROR_TABLE[err.code].step
 }
 
 const kidText = (header: Record<string, unknown> | undefined): string =>
@@ -223,6 +157,7 @@ export function explainOutcome(token: string, error: GuardError | undefined, ctx
   const steps: ExplainStep[] = []
   ORDER.forEach((check, i) => {
     if (check === 'decryption' && !encrypted && failed !== 'decryption') return
+    if (ON_REQUEST.has(check) && failed !== check) return
     if (check === 'type' && ctx.typ === undefined && failed !== 'type') return
     // Details quote the token's own strings: one printable line each, wherever they are shown.
     if (i < failedAt) steps.push({ check, ok: true, detail: printable(passDetail(check, header, payload)) })

@@ -1,6 +1,6 @@
 import type { AuthCheck } from './authz/checks.js'
 import { explainOutcome, type Explanation } from './explain.js'
-import { GuardError } from './errors.js'
+import { frozen, GuardError } from './errors.js'
 import { asGuardError, withChallenge } from './http/challenge.js'
 import { checkTokenSyntax, locateToken, tokenSyntaxError, type ExtractedToken, type GuardRequest } from './intake/request.js'
 import type { GuardOptions } from './options.js'
@@ -81,7 +81,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
   const { dpop, emit } = s
 
   const reject = (err: unknown, scheme?: 'Bearer' | 'DPoP'): never => {
-    const cause = asGuardError(err)
+    const cause = frozen(asGuardError(err))
     const nonce = cause.code === 'ERR_DPOP_NONCE_REQUIRED' && dpop?.nonce ? { 'DPoP-Nonce': dpop.nonce.issue() } : undefined
     // Its own copy, headers included: requests that failed on one token in flight share `cause`.
     const error = withChallenge(cause, s.challenge, scheme, nonce)

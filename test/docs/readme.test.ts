@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
-import { ERROR_CODES } from '../../src/errors.js'
+import { ERROR_TABLE } from '../../src/error-table.js'
 
 // Keeps README.md honest: every option and every error code of the source has its row.
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
@@ -43,8 +43,16 @@ describe('README.md', () => {
     expect(hasRow(member), `README.md has no table row for \`${member}\``).toBe(true)
   })
 
-  it.each(Object.entries(ERROR_CODES))('has a row for `%s` with status %i', (code, status) => {
-    expect(hasRow(code, String(status)), `README.md has no row \`${code}\` | ${status} |`).toBe(true)
+  // The errors table is checked against ERROR_TABLE, code by code: its status and its challenge's `error=` (— for none).
+  it.each(Object.entries(ERROR_TABLE))('has a row for `%s` as in ERROR_TABLE', (code, info) => {
+    const challenge = info.challenge === undefined ? '—[^|]*' : `\`${info.challenge}\``
+    const row = new RegExp(`^\\| *\`${code}\` *\\| *${info.status} *\\| *${challenge} *\\|`, 'm')
+    expect(row.test(readme), `README.md has no row \`${code}\` | ${info.status} | ${info.challenge ?? '—'} |`).toBe(true)
+  })
+
+  it('has no errors-table row for a code ERROR_TABLE lacks', () => {
+    const rows = [...readme.matchAll(/^\| *`(ERR_[A-Z0-9_]+)` *\|/gm)].map((m) => m[1]!)
+    expect(rows.filter((code) => !Object.hasOwn(ERROR_TABLE, code))).toEqual([])
   })
 
   it('gives the two commands that work on a fresh clone', () => {
