@@ -1,7 +1,9 @@
 import { decodeJsonSegment } from './intake/token.js'
 import type { IssuerPolicy } from './claims/validate.js'
 import type { GuardError, GuardErrorCode } from './errors.js'
-import { ERROR_TABLE, EXPLAIN_CHECKS, type ExplainCheck } from './error-table.js'
+import { EXPLAIN_CHECKS, type ExplainCheck } from './error-table.js'
+import { stepOf } from './explain/step.js'
+import type { Trace } from './verify/trace.js'
 import { humanDuration, iso, list, MALFORMED_REASONS, printable } from './explain/text.js'
 
 export { humanDuration, MALFORMED_REASONS, printable }
@@ -31,11 +33,13 @@ export interface ExplainContext {
   issuers: ReadonlyMap<string, IssuerPolicy>
   audienceClaim: string
   kids(issuer: IssuerPolicy): string[]
+  /** Whether a revocation check is configured. */
+  revocable: boolean
 }
 
 const ORDER: readonly ExplainCheck[] = EXPLAIN_CHECKS
-/** Checks a token alone never meets (they need a request or a route): shown only when they failed. */
-const ON_REQUEST: ReadonlySet<ExplainCheck> = new Set(['request', 'dpop-proof', 'binding', 'authorization'])
+/** Checks of a request or a route, not of a token: shown when they ran. */
+const ON_REQUEST: ReadonlySet<ExplainCheck> = new Set(['request', 'dpop-proof', 'authorization'])
 
 /** The intake's own decoder, minus its error: an explanation shows what it can. */
 function decode(segment: string | undefined): Record<string, unknown> | undefined {
@@ -46,16 +50,6 @@ function decode(segment: string | undefined): Record<string, unknown> | undefine
   }
 }
 
-/** The check a failure belongs to: the table's, refined where the error says which claim or callback. */
-function stepOf(err: GuardError): ExplainCheck {
-  const { claim, callback } = err.context
-  if (err.code === 'ERR_JWT_CLAIM_MISSING' || err.code === 'ERR_JWT_CLAIM_INVALID')
-    return claim === 'exp' ? 'expiry' : claim === 'nbf' ? 'not-before' : claim === 'iat' ? 'issued-at' : 'claims'
-  if (err.code === 'ERR_CALLBACK_FAILED')
-    return callback === 'getKey' ? 'key' : callback === 'isRevoked' || callback === 'revocation' ? 'revocation' : 'claims'
-  return ERROR_TABLE[err.code].step
-}
-
 const kidText = (header: Record<string, unknown> | undefined): string =>
   header?.kid === undefined ? 'no kid (every key of that type tried)' : `kid ${JSON.stringify(header.kid)}`
 
@@ -63,13 +57,17 @@ function failureDetail(
   token: string,
   err: GuardError,
   ctx: ExplainContext,
+  trace: Trace,
   header: Record<string, unknown> | undefined,
   payload: Record<string, unknown> | undefined,
 ): string {
   const now = Date.now() / 1000
-  const issuer = typeof payload?.iss === 'string' ? ctx.issuers.get(payload.iss) : undefined
+  const issuer = trace.issuer ?? (typeof payload?.iss === 'string' ? ctx.issuers.get(payload.iss) : undefined)
   switch (err.code) {
     case 'ERR_JWT_ALG_NOT_ALLOWED':
+      // Refused by the issuer's own list once the issuer is known; by the guard's list before.
+      if (trace.issuer)
+        return `algorithm ${JSON.stringify(header?.alg)} is not allowed for issuer ${JSON.stringify(trace.issuer.issuer)} (its algorithms: ${[...trace.issuer.algorithms].join(', ')})`
       return `algorithm ${JSON.stringify(header?.alg)} is not allowed (allowed: ${ctx.algorithms.join(', ')})`
     case 'ERR_JWT_TYP_INVALID':
       return `${header?.typ === undefined ? 'no typ header' : `typ ${JSON.stringify(header.typ)}`} where ${JSON.stringify(ctx.typ)} is required`
@@ -145,24 +143,35 @@ function passDetail(
   }
 }
 
-/** Builds the explanation of one verification outcome; every claim shown is the token's own, decoded. */
-export function explainOutcome(token: string, error: GuardError | undefined, ctx: ExplainContext): Explanation {
-  const segments = typeof token === 'string' ? token.split('.') : []
-  const encrypted = segments.length === 5
-  const header = decode(segments[0])
-  // A JWE's claims are ciphertext: nothing to show until it decrypts (the guard fills them in on success).
-  const payload = encrypted ? undefined : decode(segments[1])
+/**
+ * The explanation of one run of the pipeline, from its trace: a check is shown
+ * passed only if the stage ran it; the failed one with its exact reason; later
+ * ones that would have run, as not checked. Claims shown are the ones judged
+ * (a JWE's decrypted claims), UNTRUSTED unless it passed.
+ */
+export function explanation(trace: Trace, error: GuardError | undefined, ctx: ExplainContext): Explanation {
+  const segments = typeof trace.token === 'string' ? trace.token.split('.') : []
+  const header = trace.header ?? decode(segments[0])
+  // A JWE's claims are ciphertext: nothing to show unless it decrypted.
+  const payload = trace.payload ?? (segments.length === 5 ? undefined : decode(segments[1]))
   const failed = error ? stepOf(error) : undefined
   const failedAt = failed ? ORDER.indexOf(failed) : ORDER.length
   const steps: ExplainStep[] = []
   ORDER.forEach((check, i) => {
-    if (check === 'decryption' && !encrypted && failed !== 'decryption') return
-    if (ON_REQUEST.has(check) && failed !== check) return
-    if (check === 'type' && ctx.typ === undefined && failed !== 'type') return
     // Details quote the token's own strings: one printable line each, wherever they are shown.
-    if (i < failedAt) steps.push({ check, ok: true, detail: printable(passDetail(check, header, payload)) })
-    else if (i === failedAt) steps.push({ check, ok: false, detail: printable(failureDetail(String(token), error!, ctx, header, payload)) })
-    else steps.push({ check, ok: undefined, detail: 'not checked' })
+    if (check === failed) {
+      const detail = failureDetail(String(trace.token), error!, ctx, trace, header, payload)
+      steps.push({ check, ok: false, detail: printable(detail) })
+    } else if (trace.passed.has(check)) steps.push({ check, ok: true, detail: printable(passDetail(check, header, payload)) })
+    else if (i > failedAt && wouldRun(check, trace, ctx)) steps.push({ check, ok: undefined, detail: 'not checked' })
   })
   return { ok: !error, code: error?.code, steps, header, payload }
+}
+
+/** Whether a check not reached would have run for this token and guard. */
+function wouldRun(check: ExplainCheck, trace: Trace, ctx: ExplainContext): boolean {
+  if (check === 'decryption') return trace.encrypted
+  if (check === 'type') return ctx.typ !== undefined
+  if (check === 'revocation') return ctx.revocable
+  return !ON_REQUEST.has(check)
 }

@@ -1,5 +1,5 @@
 import type { AuthCheck } from './authz/checks.js'
-import { explainOutcome, type Explanation } from './explain.js'
+import { explanation, type Explanation } from './explain.js'
 import { frozen, GuardError } from './errors.js'
 import { asGuardError, withChallenge } from './http/challenge.js'
 import { checkTokenSyntax, locateToken, tokenSyntaxError, type ExtractedToken, type GuardRequest } from './intake/request.js'
@@ -11,6 +11,8 @@ import type { ProtectedResource } from './http/metadata.js'
 import { resolveSettings } from './verify/settings.js'
 import { verifiedAuth } from './verify/cache.js'
 import { checkRevocation } from './verify/revocation.js'
+import { traceRequest, traceToken } from './verify/explain.js'
+import { newTrace } from './verify/trace.js'
 
 /**
  * For adapters: `authenticate` that answers synchronously when it can (a cached
@@ -39,11 +41,14 @@ export interface Guard<C = DefaultClaims> {
   /** A copy of the error with this guard's `WWW-Authenticate` (anything not a `GuardError` becomes one); `err` itself is left as is. */
   toHttpError(err: unknown): GuardError
   /**
-   * Verifies a token and says, check by check, what passed and exactly why the
-   * first failing check failed (for development logs and the `jwtguard` CLI).
-   * Never throws for a bad token.
+   * Runs the same stages as `verify` (a token) or `authenticate` (a request, so
+   * DPoP proofs and bindings are explained too) and reports what they did, check
+   * by check: what passed, and exactly why the first failing check failed (for
+   * development logs and the `jwtguard` CLI). Its `code` is the one they would
+   * throw. Never throws for a bad token; never uses the cache, records a DPoP
+   * proof as used, or emits events.
    */
-  explain(token: string): Promise<Explanation>
+  explain(input: string | GuardRequest): Promise<Explanation>
   /** Fetches remote keys now (call before `listen()`); rejects if they cannot be had. */
   ready(): Promise<void>
   /**
@@ -171,6 +176,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     issuers: s.policy.issuers,
     audienceClaim: s.policy.audienceClaim,
     kids: s.keys.kids.bind(s.keys),
+    revocable: s.revocable,
   }
 
   return {
@@ -188,16 +194,14 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
       }
     },
     toHttpError: (err) => withChallenge(asGuardError(err), s.challenge),
-    async explain(token) {
+    async explain(input) {
+      const trace = newTrace()
       try {
-        const auth = await verify(token)
-        return {
-          ...explainOutcome(token, undefined, explainContext),
-          header: auth.header as Record<string, unknown>,
-          payload: auth.payload as Record<string, unknown>,
-        }
+        const auth = typeof input === 'object' && input !== null ? await traceRequest(s, input, trace) : await traceToken(s, input, trace)
+        const done = explanation(trace, undefined, explainContext)
+        return auth ? { ...done, header: auth.header as Record<string, unknown>, payload: auth.payload as Record<string, unknown> } : done
       } catch (err) {
-        return explainOutcome(token, asGuardError(err), explainContext)
+        return explanation(trace, asGuardError(err), explainContext)
       }
     },
     ready: () => s.keys.warm(s.issuerPolicies),

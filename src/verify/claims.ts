@@ -4,11 +4,21 @@ import { validateClaims } from '../claims/validate.js'
 import { deepFreeze } from '../cache.js'
 import type { AuthInfo } from '../types.js'
 import type { Settings } from './settings.js'
+import { passClaims, type Trace } from './trace.js'
+import { stepOf } from '../explain/step.js'
+import { GuardError } from '../errors.js'
 import type { Signed, Verified } from './verified.js'
 
 /** The claim rules (issuer, audience, times, required and expected claims), at the current second. */
-export function checkClaims<C>(s: Settings<C>, payload: Record<string, unknown>): void {
-  validateClaims(payload, s.policy, Math.floor(Date.now() / 1000))
+export function checkClaims<C>(s: Settings<C>, payload: Record<string, unknown>, trace?: Trace): void {
+  if (!trace) return validateClaims(payload, s.policy, Math.floor(Date.now() / 1000))
+  try {
+    validateClaims(payload, s.policy, Math.floor(Date.now() / 1000))
+    passClaims(trace)
+  } catch (err) {
+    passClaims(trace, err instanceof GuardError ? stepOf(err) : undefined)
+    throw err
+  }
 }
 
 /**
