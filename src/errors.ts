@@ -1,71 +1,13 @@
 import { inspect } from 'node:util'
 import createHttpError from 'http-errors'
+import { ERROR_TABLE, type ChallengeError, type GuardErrorCode } from './error-table.js'
 
-/**
- * Every stable error code jwtguard produces, with the HTTP status it maps to.
- * The table is the single source for `GuardError.status` and for the table of
- * docs/errors.md (checked by test/docs/readme.test.ts).
- */
-export const ERROR_CODES = {
-  /** No token on a route that requires one: 401 with a bare challenge. */
-  ERR_JWT_MISSING: 401,
-  /** The request itself is malformed (bad `Authorization` syntax, token sent twice). */
-  ERR_REQUEST_INVALID: 400,
-  ERR_JWT_TOO_LARGE: 401,
-  ERR_JWT_MALFORMED: 401,
-  ERR_JWT_ALG_NOT_ALLOWED: 401,
-  ERR_JWT_TYP_INVALID: 401,
-  ERR_JWT_HEADER_INVALID: 401,
-  ERR_JWT_SIGNATURE_INVALID: 401,
-  ERR_JWKS_NO_MATCHING_KEY: 401,
-  ERR_JWT_EXPIRED: 401,
-  ERR_JWT_NOT_YET_VALID: 401,
-  ERR_JWT_ISSUED_IN_FUTURE: 401,
-  ERR_JWT_TOO_OLD: 401,
-  ERR_JWT_ISSUER_INVALID: 401,
-  ERR_JWT_AUDIENCE_INVALID: 401,
-  ERR_JWT_CLAIM_INVALID: 401,
-  ERR_JWT_CLAIM_MISSING: 401,
-  ERR_JWT_SCHEMA_INVALID: 401,
-  ERR_JWT_REVOKED: 401,
-  ERR_JWT_JTI_MISSING: 401,
-  ERR_JWE_NOT_SUPPORTED: 401,
-  ERR_JWE_REQUIRED: 401,
-  ERR_JWE_DECRYPTION_FAILED: 401,
-  ERR_JWE_INVALID: 401,
-  ERR_DPOP_PROOF_INVALID: 401,
-  ERR_DPOP_NONCE_REQUIRED: 401,
-  ERR_DPOP_BINDING_INVALID: 401,
-  /** The token's `cnf` names a confirmation the guard cannot check (`x5t#S256`, `jwk` …) or is malformed. */
-  ERR_JWT_CNF_UNSUPPORTED: 401,
-  ERR_JWT_INSUFFICIENT_SCOPE: 403,
-  ERR_JWT_INSUFFICIENT_ROLE: 403,
-  ERR_JWT_CLAIM_CHECK_FAILED: 403,
-  /**
-   * A user callback (a `tokenFrom` function, `claimsSchema`, a `scopeClaim` / `rolesClaim` function, a
-   * `requireClaims` predicate) threw: a server fault. Or any callback threw an error with an explicit
-   * HTTP status (400–599), which is then the status.
-   */
-  ERR_CALLBACK_FAILED: 500,
-  /** Gateway mode (`jwtguard serve`): no route rule matches and the config's `default` is `deny`. */
-  ERR_ROUTE_DENIED: 403,
-  ERR_JWKS_UNAVAILABLE: 503,
-  ERR_JWKS_TIMEOUT: 503,
-  ERR_JWKS_INVALID: 503,
-  ERR_DISCOVERY_FAILED: 503,
-  ERR_KEY_SOURCE_UNAVAILABLE: 503,
-  ERR_REVOCATION_UNAVAILABLE: 503,
-  /** `revoke` / `revokeSubject` of the in-memory store when it holds `max` live entries: the revocation did not take. */
-  ERR_REVOCATION_STORE_FULL: 503,
-  ERR_DPOP_REPLAY_UNAVAILABLE: 503,
-  /** The in-memory DPoP replay store holds `max` live proofs: a new proof cannot be recorded, so it is refused. */
-  ERR_DPOP_REPLAY_STORE_FULL: 503,
-} as const
+export type { ChallengeError, GuardErrorCode }
 
-export type GuardErrorCode = keyof typeof ERROR_CODES
-
-/** The RFC 6750 / RFC 9449 `error` parameter a failure carries in its challenge. */
-export type ChallengeError = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | 'use_dpop_nonce'
+/** Every stable error code with the HTTP status it maps to (the statuses of `ERROR_TABLE`, kept for compatibility). */
+export const ERROR_CODES = Object.freeze(Object.fromEntries(Object.entries(ERROR_TABLE).map(([code, info]) => [code, info.status]))) as {
+  readonly [K in GuardErrorCode]: (typeof ERROR_TABLE)[K]['status']
+}
 
 export interface GuardErrorContext {
   /** The claim at fault, e.g. `aud` (never its value when that could be sensitive). */
@@ -80,17 +22,7 @@ export interface GuardErrorContext {
   [key: string]: unknown
 }
 
-const challengeFor: Partial<Record<GuardErrorCode, ChallengeError>> = {
-  ERR_REQUEST_INVALID: 'invalid_request',
-  ERR_JWT_INSUFFICIENT_SCOPE: 'insufficient_scope',
-  ERR_JWT_INSUFFICIENT_ROLE: 'insufficient_scope',
-  ERR_JWT_CLAIM_CHECK_FAILED: 'insufficient_scope',
-  ERR_ROUTE_DENIED: 'insufficient_scope',
-  ERR_DPOP_PROOF_INVALID: 'invalid_dpop_proof',
-  ERR_DPOP_NONCE_REQUIRED: 'use_dpop_nonce',
-}
-
-// Statuses of codes with no entry above (and of statuses a callback chose): the RFC 6750 `error` that fits.
+// Statuses a callback chose: the RFC 6750 `error` that fits.
 const challengeForStatus: Partial<Record<number, ChallengeError>> = {
   400: 'invalid_request',
   401: 'invalid_token',
@@ -126,9 +58,9 @@ export class GuardError extends Error {
   constructor(code: GuardErrorCode, message: string, context: GuardErrorContext = {}, options?: { cause?: unknown; status?: number }) {
     super(message, options)
     this.code = code
-    this.status = this.statusCode = options?.status ?? ERROR_CODES[code]
+    this.status = this.statusCode = options?.status ?? ERROR_TABLE[code].status
     this.context = context
-    this.challenge = challengeFor[code] ?? (code === 'ERR_JWT_MISSING' ? undefined : challengeForStatus[this.status])
+    this.challenge = options?.status === undefined ? ERROR_TABLE[code].challenge : challengeForStatus[options.status]
     this.stack = `${this.name} [${code}]: ${message}`
   }
 
@@ -146,17 +78,32 @@ Object.setPrototypeOf(GuardError.prototype, createHttpError.HttpError.prototype)
  * A copy of `err` carrying `headers` (frozen): one error per response. Requests
  * that fail on the same token share one thrown error (single-flight verification),
  * so the HTTP layer never writes on the error it was given. The copy keeps all the
- * instance carries (status, context, cause, a subclass). The copy itself stays
- * extensible: Koa marks errors `headerSent`, and error trackers tag what they saw.
+ * instance carries (status, context, cause, a subclass), writable again where `err`
+ * is frozen (see `frozen`). The copy itself stays extensible and writable: Koa marks
+ * errors `headerSent` and writes back `status`, and error trackers tag what they saw.
  */
 export function withHeaders(err: GuardError, headers: Record<string, string>): GuardError {
   const copy = new GuardError(err.code, err.message)
   const { headers: _shared, ...own } = Object.getOwnPropertyDescriptors(err)
+  for (const d of Object.values(own)) {
+    d.configurable = true
+    if ('value' in d) d.writable = true
+  }
   Object.defineProperties(copy, own)
   const proto = Object.getPrototypeOf(err) as object
   if (Object.getPrototypeOf(copy) !== proto) Object.setPrototypeOf(copy, proto)
   copy.headers = Object.freeze(headers)
   return copy
+}
+
+/**
+ * Freezes the error the pipeline threw, and its context, before any response is
+ * made from it: requests that failed on one token in flight share it, so none
+ * may change what another answers with.
+ */
+export function frozen(err: GuardError): GuardError {
+  Object.freeze(err.context)
+  return Object.freeze(err)
 }
 
 export function isGuardError(value: unknown): value is GuardError {

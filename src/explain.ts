@@ -1,26 +1,17 @@
 import { decodeJsonSegment } from './intake/token.js'
 import type { IssuerPolicy } from './claims/validate.js'
 import type { GuardError, GuardErrorCode } from './errors.js'
+import { EXPLAIN_CHECKS, type ExplainCheck } from './error-table.js'
+import { stepOf } from './explain/step.js'
+import type { Trace } from './verify/trace.js'
+import { humanDuration, iso, list, MALFORMED_REASONS, printable } from './explain/text.js'
+
+export { humanDuration, MALFORMED_REASONS, printable }
 
 /** One check of the verification pipeline, as `guard.explain()` reports it. */
 export interface ExplainStep {
-  check:
-    | 'format'
-    | 'decryption'
-    | 'algorithm'
-    | 'header'
-    | 'type'
-    | 'issuer'
-    | 'key'
-    | 'signature'
-    | 'audience'
-    | 'expiry'
-    | 'not-before'
-    | 'issued-at'
-    | 'claims'
-    | 'binding'
-    | 'revocation'
-  /** `true` passed, `false` failed, `undefined` not run: an earlier check failed, or the guard has nothing to run it with (the detail says which). */
+  check: ExplainCheck
+  /** `true` passed, `false` failed, `undefined` not run (an earlier check failed). */
   ok: boolean | undefined
   /** One line for a person: the exact reason when it failed. Control and bidi characters from the token are escaped. */
   detail: string
@@ -33,7 +24,7 @@ export interface Explanation {
   /** Decoded, UNTRUSTED unless `ok`. */
   header: Record<string, unknown> | undefined
   payload: Record<string, unknown> | undefined
-  /** What the token grants, as `AuthInfo` has them: only when `ok`. */
+  /** What an accepted token grants, as `AuthInfo` has it. */
   scopes?: string[]
   roles?: string[]
 }
@@ -45,85 +36,13 @@ export interface ExplainContext {
   issuers: ReadonlyMap<string, IssuerPolicy>
   audienceClaim: string
   kids(issuer: IssuerPolicy): string[]
-  /** Whether `isRevoked` or a revocation store is configured: without one, revocation is skipped, not passed. */
+  /** Whether a revocation check is configured. */
   revocable: boolean
 }
 
-/** The header and claims the guard read: of a JWE, its decrypted inner token's (the guard alone can decrypt it). */
-export interface Verified {
-  header: Record<string, unknown>
-  payload: Record<string, unknown>
-}
-
-/** Intake refusals in words (shared with `jwtguard inspect`). */
-export const MALFORMED_REASONS: Readonly<Record<string, string>> = {
-  segment_count: 'not 3 segments (JWS) or 5 (JWE)',
-  not_base64url: 'a segment is not canonical base64url (padding, whitespace or a stray character)',
-  header_not_json: 'the header is not JSON',
-  header_not_object: 'the header is not a JSON object',
-  payload_not_json: 'the payload is not JSON',
-  payload_not_object: 'the payload is not a JSON object',
-  alg_missing: 'the header has no "alg"',
-  enc_missing: 'the JWE header has no "enc"',
-  jwe_part_missing: 'a part of the JWE (iv, ciphertext or tag) is empty',
-  jws_part_missing: 'the payload or the signature is empty',
-  not_a_string: 'the token is not a string',
-}
-
-const ORDER: ExplainStep['check'][] = [
-  'format',
-  'decryption',
-  'algorithm',
-  'header',
-  'type',
-  'issuer',
-  'key',
-  'signature',
-  'audience',
-  'expiry',
-  'not-before',
-  'issued-at',
-  'claims',
-  'binding',
-  'revocation',
-]
-
-// What must not reach a terminal from a token: C0 and C1 controls (ESC starts escape sequences; CSI is U+009B), DEL,
-// bidi controls that reorder what is shown (U+061C, U+200E/F, U+202A–202E, U+2066–2069), line separators.
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
-
-/**
- * One line safe for a terminal: each character above as `\u001b` (JSON's escape, so a line
- * of JSON stays JSON that parses to the same value).
- */
-export function printable(line: string): string {
-  return line.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-}
-
-/** "3 h 2 min", "45 s", "2 d 4 h". */
-export function humanDuration(seconds: number): string {
-  const s = Math.abs(Math.round(seconds))
-  const units: [number, string][] = [
-    [86400, 'd'],
-    [3600, 'h'],
-    [60, 'min'],
-    [1, 's'],
-  ]
-  const parts: string[] = []
-  let rest = s
-  for (const [size, name] of units) {
-    if (rest >= size && parts.length < 2) {
-      parts.push(`${Math.floor(rest / size)} ${name}`)
-      rest %= size
-    }
-  }
-  return parts.length ? parts.join(' ') : '0 s'
-}
-
-const iso = (epoch: unknown): string =>
-  typeof epoch === 'number' && Number.isFinite(epoch) ? new Date(epoch * 1000).toISOString() : String(epoch)
-const list = (values: Iterable<string>): string => [...values].map((v) => JSON.stringify(v)).join(', ') || 'none'
+const ORDER: readonly ExplainCheck[] = EXPLAIN_CHECKS
+/** Checks of a request or a route, not of a token: shown when they ran. */
+const ON_REQUEST: ReadonlySet<ExplainCheck> = new Set(['request', 'dpop-proof', 'authorization'])
 
 /** The intake's own decoder, minus its error: an explanation shows what it can. */
 function decode(segment: string | undefined): Record<string, unknown> | undefined {
@@ -134,57 +53,6 @@ function decode(segment: string | undefined): Record<string, unknown> | undefine
   }
 }
 
-function stepOf(err: GuardError): ExplainStep['check'] {
-  const claim = err.context.claim
-  switch (err.code) {
-    case 'ERR_JWT_TOO_LARGE':
-    case 'ERR_JWT_MALFORMED':
-      return 'format'
-    case 'ERR_JWE_NOT_SUPPORTED':
-    case 'ERR_JWE_REQUIRED':
-    case 'ERR_JWE_DECRYPTION_FAILED':
-    case 'ERR_JWE_INVALID':
-      return 'decryption'
-    case 'ERR_JWT_ALG_NOT_ALLOWED':
-      return 'algorithm'
-    case 'ERR_JWT_HEADER_INVALID':
-      return 'header'
-    case 'ERR_JWT_TYP_INVALID':
-      return 'type'
-    case 'ERR_JWT_ISSUER_INVALID':
-      return 'issuer'
-    case 'ERR_JWT_SIGNATURE_INVALID':
-      return 'signature'
-    case 'ERR_JWT_AUDIENCE_INVALID':
-      return 'audience'
-    case 'ERR_JWT_EXPIRED':
-      return 'expiry'
-    case 'ERR_JWT_NOT_YET_VALID':
-      return 'not-before'
-    case 'ERR_JWT_ISSUED_IN_FUTURE':
-    case 'ERR_JWT_TOO_OLD':
-      return 'issued-at'
-    case 'ERR_JWT_REVOKED':
-    case 'ERR_JWT_JTI_MISSING':
-    case 'ERR_REVOCATION_UNAVAILABLE':
-      return 'revocation'
-    case 'ERR_JWT_CLAIM_MISSING':
-    case 'ERR_JWT_CLAIM_INVALID':
-      return claim === 'exp' ? 'expiry' : claim === 'nbf' ? 'not-before' : claim === 'iat' ? 'issued-at' : 'claims'
-    case 'ERR_JWT_SCHEMA_INVALID':
-    case 'ERR_JWT_CNF_UNSUPPORTED':
-      return 'claims'
-    case 'ERR_DPOP_BINDING_INVALID':
-      return 'binding'
-    case 'ERR_CALLBACK_FAILED': {
-      const callback = err.context.callback
-      return callback === 'getKey' ? 'key' : callback === 'isRevoked' || callback === 'revocation' ? 'revocation' : 'claims'
-    }
-    default:
-      return 'key' // no matching key, or the key source is unavailable
-  }
-}
-
 const kidText = (header: Record<string, unknown> | undefined): string =>
   header?.kid === undefined ? 'no kid (every key of that type tried)' : `kid ${JSON.stringify(header.kid)}`
 
@@ -192,13 +60,17 @@ function failureDetail(
   token: string,
   err: GuardError,
   ctx: ExplainContext,
+  trace: Trace,
   header: Record<string, unknown> | undefined,
   payload: Record<string, unknown> | undefined,
 ): string {
   const now = Date.now() / 1000
-  const issuer = typeof payload?.iss === 'string' ? ctx.issuers.get(payload.iss) : undefined
+  const issuer = trace.issuer ?? (typeof payload?.iss === 'string' ? ctx.issuers.get(payload.iss) : undefined)
   switch (err.code) {
     case 'ERR_JWT_ALG_NOT_ALLOWED':
+      // Refused by the issuer's own list once the issuer is known; by the guard's list before.
+      if (trace.issuer)
+        return `algorithm ${JSON.stringify(header?.alg)} is not allowed for issuer ${JSON.stringify(trace.issuer.issuer)} (its algorithms: ${[...trace.issuer.algorithms].join(', ')})`
       return `algorithm ${JSON.stringify(header?.alg)} is not allowed (allowed: ${ctx.algorithms.join(', ')})`
     case 'ERR_JWT_TYP_INVALID':
       return `${header?.typ === undefined ? 'no typ header' : `typ ${JSON.stringify(header.typ)}`} where ${JSON.stringify(ctx.typ)} is required`
@@ -274,39 +146,35 @@ function passDetail(
   }
 }
 
-/** Why a check that was reached did not run, or `undefined` when it ran. */
-function skipped(check: ExplainStep['check'], ctx: ExplainContext, payload: Record<string, unknown> | undefined): string | undefined {
-  if (check === 'revocation' && !ctx.revocable) return 'skipped: no isRevoked or revocation store is configured'
-  // `verify` never sees a proof: a bound token it let past the binding step was left to the caller (bindingCheckedElsewhere).
-  const jkt = check === 'binding' ? (payload?.cnf as { jkt?: unknown } | undefined)?.jkt : undefined
-  if (jkt !== undefined) return `skipped: bound to a DPoP key (cnf.jkt ${JSON.stringify(jkt)}) and no DPoP proof was given`
-  return undefined
-}
-
 /**
- * Builds the explanation of one verification outcome; every claim shown is the token's own, decoded, or as the
- * guard read it (`verified`: a JWE's claims exist only once decrypted).
+ * The explanation of one run of the pipeline, from its trace: a check is shown
+ * passed only if the stage ran it; the failed one with its exact reason; later
+ * ones that would have run, as not checked. Claims shown are the ones judged
+ * (a JWE's decrypted claims), UNTRUSTED unless it passed.
  */
-export function explainOutcome(token: string, error: GuardError | undefined, ctx: ExplainContext, verified?: Verified): Explanation {
-  const segments = typeof token === 'string' ? token.split('.') : []
-  const encrypted = segments.length === 5
-  const header = verified?.header ?? decode(segments[0])
-  // A JWE's claims are ciphertext: nothing to show until it decrypts.
-  const payload = verified?.payload ?? (encrypted ? undefined : decode(segments[1]))
+export function explanation(trace: Trace, error: GuardError | undefined, ctx: ExplainContext): Explanation {
+  const segments = typeof trace.token === 'string' ? trace.token.split('.') : []
+  const header = trace.header ?? decode(segments[0])
+  // A JWE's claims are ciphertext: nothing to show unless it decrypted.
+  const payload = trace.payload ?? (segments.length === 5 ? undefined : decode(segments[1]))
   const failed = error ? stepOf(error) : undefined
   const failedAt = failed ? ORDER.indexOf(failed) : ORDER.length
   const steps: ExplainStep[] = []
   ORDER.forEach((check, i) => {
-    if (check === 'decryption' && !encrypted && failed !== 'decryption') return
-    if (check === 'type' && ctx.typ === undefined && failed !== 'type') return
-    // Only a bound token has a binding to check.
-    if (check === 'binding' && payload?.cnf === undefined && failed !== 'binding') return
-    const skip = i < failedAt ? skipped(check, ctx, payload) : undefined
     // Details quote the token's own strings: one printable line each, wherever they are shown.
-    if (skip !== undefined) steps.push({ check, ok: undefined, detail: printable(skip) })
-    else if (i < failedAt) steps.push({ check, ok: true, detail: printable(passDetail(check, header, payload)) })
-    else if (i === failedAt) steps.push({ check, ok: false, detail: printable(failureDetail(String(token), error!, ctx, header, payload)) })
-    else steps.push({ check, ok: undefined, detail: 'not checked' })
+    if (check === failed) {
+      const detail = failureDetail(String(trace.token), error!, ctx, trace, header, payload)
+      steps.push({ check, ok: false, detail: printable(detail) })
+    } else if (trace.passed.has(check)) steps.push({ check, ok: true, detail: printable(passDetail(check, header, payload)) })
+    else if (i > failedAt && wouldRun(check, trace, ctx)) steps.push({ check, ok: undefined, detail: 'not checked' })
   })
   return { ok: !error, code: error?.code, steps, header, payload }
+}
+
+/** Whether a check not reached would have run for this token and guard. */
+function wouldRun(check: ExplainCheck, trace: Trace, ctx: ExplainContext): boolean {
+  if (check === 'decryption') return trace.encrypted
+  if (check === 'type') return ctx.typ !== undefined
+  if (check === 'revocation') return ctx.revocable
+  return !ON_REQUEST.has(check)
 }

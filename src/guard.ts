@@ -1,37 +1,18 @@
-import type { JWSHeaderParameters } from 'jose'
-import { compileReader, type GrantReader } from './authz/grants.js'
 import type { AuthCheck } from './authz/checks.js'
-import { validateWithSchema } from './claims/schema.js'
-import { checkIssuer, normalizeTyp, validateClaims, type ClaimPolicy, type IssuerPolicy } from './claims/validate.js'
-import { explainOutcome, type Explanation } from './explain.js'
-import { callbackError } from './callbacks.js'
-import { GuardError } from './errors.js'
-import { eventSink, type EventSink } from './events.js'
-import { asGuardError, withChallenge, type ChallengeSettings } from './http/challenge.js'
-import {
-  checkTokenSyntax,
-  locateToken,
-  tokenSyntaxError,
-  type ExtractedToken,
-  type GuardRequest,
-  type TokenSource,
-} from './intake/request.js'
-import { parseToken, type ParsedToken } from './intake/token.js'
-import { checkReplicatedClaims, decryptToken, type DecryptionPolicy } from './jwe/decrypt.js'
-import { decryptionPolicy } from './jwe/policy.js'
-import { createKeyResolver, type KeyResolver } from './keys/sources.js'
-import { HELD, type Candidate, type KeyLease } from './keys/lease.js'
-import { resolveOptions } from './config.js'
-import { cacheSettings, deepFreeze, tokenDigest, VerifiedCache } from './cache.js'
+import { explanation, type Explanation } from './explain.js'
+import { frozen, GuardError } from './errors.js'
+import { asGuardError, withChallenge } from './http/challenge.js'
+import { checkTokenSyntax, locateToken, tokenSyntaxError, type ExtractedToken, type GuardRequest } from './intake/request.js'
 import type { GuardOptions } from './options.js'
 import type { AuthInfo, DefaultClaims } from './types.js'
-import { verifySignature } from './verify/signature.js'
 import { checkBinding, checkProof } from './dpop/binding.js'
-import { confirmationOf } from './claims/confirmation.js'
-import { dpopPolicy } from './dpop/policy.js'
-import { rememberProof, type DpopPolicy } from './dpop/proof.js'
-import { protectedResource, type ProtectedResource } from './http/metadata.js'
-import type { RevocationContext } from './revocation/store.js'
+import { rememberProof } from './dpop/proof.js'
+import type { ProtectedResource } from './http/metadata.js'
+import { resolveSettings } from './verify/settings.js'
+import { verifiedAuth } from './verify/cache.js'
+import { checkRevocation } from './verify/revocation.js'
+import { traceRequest, traceToken } from './verify/explain.js'
+import { newTrace } from './verify/trace.js'
 
 /**
  * For adapters: `authenticate` that answers synchronously when it can (a cached
@@ -60,13 +41,14 @@ export interface Guard<C = DefaultClaims> {
   /** A copy of the error with this guard's `WWW-Authenticate` (anything not a `GuardError` becomes one); `err` itself is left as is. */
   toHttpError(err: unknown): GuardError
   /**
-   * Verifies a token and says, check by check, what passed and exactly why the
-   * first failing check failed (for development logs and the `jwtguard` CLI).
-   * A check it could not run (revocation with none configured, a binding
-   * `options.bindingCheckedElsewhere` leaves to you) is reported as not run.
-   * Never throws for a bad token.
+   * Runs the same stages as `verify` (a token) or `authenticate` (a request, so
+   * DPoP proofs and bindings are explained too) and reports what they did, check
+   * by check: what passed, and exactly why the first failing check failed (for
+   * development logs and the `jwtguard` CLI). Its `code` is the one they would
+   * throw. Never throws for a bad token; never uses the cache, records a DPoP
+   * proof as used, or emits events.
    */
-  explain(token: string, options?: VerifyOptions): Promise<Explanation>
+  explain(input: string | GuardRequest, options?: VerifyOptions): Promise<Explanation>
   /** Fetches remote keys now (call before `listen()`); rejects if they cannot be had. */
   ready(): Promise<void>
   /**
@@ -92,84 +74,22 @@ export interface VerifyOptions {
   bindingCheckedElsewhere?: boolean
 }
 
-interface Built<C> {
-  policy: ClaimPolicy
-  algorithms: ReadonlySet<string>
-  typ: string | undefined
-  maxTokenLength: number
-  sources: readonly TokenSource[]
-  schemes: ReadonlySet<string>
-  authRequired: boolean
-  keys: KeyResolver
-  scopes: GrantReader
-  roles: GrantReader
-  challenge: ChallengeSettings
-  emit: EventSink | undefined
-  decryption: DecryptionPolicy | undefined
-  cache: VerifiedCache<C> | undefined
-  /** Verifications in progress, by token: concurrent requests with one new token share one verification. */
-  inflight: Map<string, Promise<Verified<C>>>
-  dpop: DpopPolicy | undefined
-  /** Whether any revocation check is configured (skipped entirely otherwise). */
-  revocable: boolean
-  /** What a revocation store is told besides the token, built once. */
-  revocationContext: RevocationContext
-  options: GuardOptions<C>
-}
-
 /**
  * Creates a guard. Validates every option synchronously and throws a
- * `TypeError` naming the option at fault; builds key sources and readers once.
+ * `TypeError` naming the option at fault; builds key sources and readers once
+ * (`resolveSettings`). Per request: intake (`locateToken`), the DPoP proof,
+ * the cached or fresh verification (`verifiedAuth`: keys, signature or
+ * decryption, claims), the binding, the revocation check.
  */
 export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<C> {
-  const emit = eventSink(options?.onEvent)
-  const resolved = resolveOptions(options as GuardOptions<unknown>)
-  const issuerPolicies = [...resolved.policy.issuers.values()]
-  const keys = createKeyResolver(options as GuardOptions<unknown>, issuerPolicies, resolved.remote, emit)
-  const algorithms = resolved.finish(keys)
-  const variables = options.claimVariables ?? {}
-  const dpop = options.dpop === undefined || options.dpop === false ? undefined : dpopPolicy(options.dpop)
-  const resource =
-    options.resourceMetadata === undefined
-      ? undefined
-      : protectedResource(options.resourceMetadata, {
-          bearerMethods: bearerMethods(resolved.sources),
-          dpopAlgorithms: dpop ? [...dpop.algorithms] : undefined,
-          dpopRequired: dpop?.required ?? false,
-        })
-  const b: Built<C> = {
-    policy: resolved.policy,
-    algorithms: new Set(algorithms),
-    typ: options.typ === undefined ? undefined : normalizeTyp(options.typ),
-    maxTokenLength: resolved.maxTokenLength,
-    sources: resolved.sources,
-    schemes: new Set(dpop ? ['bearer', 'dpop'] : ['bearer']),
-    authRequired: options.authRequired ?? true,
-    keys,
-    scopes: compileReader(options.scopeClaim ?? ['scope', 'scp'], variables, 'scopeClaim'),
-    roles: compileReader(options.rolesClaim ?? 'roles', variables, 'rolesClaim'),
-    challenge: {
-      realm: resolved.realm,
-      resourceMetadataUrl: resource?.url,
-      dpopAlgorithms: dpop ? [...dpop.algorithms] : undefined,
-      dpopRequired: dpop?.required ?? false,
-    },
-    emit,
-    decryption: options.decryption === undefined ? undefined : decryptionPolicy(options.decryption),
-    cache: ((s) => (s ? new VerifiedCache<C>(s) : undefined))(cacheSettings(options.cache)),
-    inflight: new Map(),
-    dpop,
-    revocable: options.isRevoked !== undefined || options.revocation !== undefined,
-    revocationContext: { emit, jtiClaim: resolved.jtiClaim },
-    options,
-  }
-  const issuers = issuerPolicies.map((i) => i.issuer)
+  const s = resolveSettings(options)
+  const { dpop, emit } = s
 
   const reject = (err: unknown, scheme?: 'Bearer' | 'DPoP'): never => {
-    const cause = asGuardError(err)
+    const cause = frozen(asGuardError(err))
     const nonce = cause.code === 'ERR_DPOP_NONCE_REQUIRED' && dpop?.nonce ? { 'DPoP-Nonce': dpop.nonce.issue() } : undefined
     // Its own copy, headers included: requests that failed on one token in flight share `cause`.
-    const error = withChallenge(cause, b.challenge, scheme, nonce)
+    const error = withChallenge(cause, s.challenge, scheme, nonce)
     emit?.({
       type: 'token_rejected',
       code: error.code,
@@ -180,11 +100,11 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
 
   const verify = async (token: string, verifyOptions?: VerifyOptions): Promise<AuthInfo<C>> => {
     try {
-      const known = verifiedAuth(b, token)
+      const known = verifiedAuth(s, token)
       const auth = known instanceof Promise ? await known : known
       // No proof comes with a bare token: it is a bearer use, unless the caller checks the binding.
       if (verifyOptions?.bindingCheckedElsewhere !== true) checkBinding(undefined, undefined, auth)
-      if (b.revocable) await checkRevocation(b, auth)
+      if (s.revocable) await checkRevocation(s, auth)
       return auth
     } catch (err) {
       return reject(err)
@@ -212,19 +132,19 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
   const authenticateNow = (request: GuardRequest): AuthInfo<C> | undefined | Promise<AuthInfo<C> | undefined> => {
     let found: ExtractedToken | undefined
     try {
-      found = locateToken(request, b.sources, b.schemes)
+      found = locateToken(request, s.sources, s.schemes)
     } catch (err) {
       return reject(err)
     }
     if (!found) {
-      if (b.authRequired) return reject(new GuardError('ERR_JWT_MISSING', 'Authentication required'))
+      if (s.authRequired) return reject(new GuardError('ERR_JWT_MISSING', 'Authentication required'))
       return undefined
     }
-    if (dpop || b.revocable) return authenticateSlow(found, request)
+    if (dpop || s.revocable) return authenticateSlow(found, request)
     // Nothing to wait for: a cached token is the answer; a new one is one promise chain from its signature check.
     let known: AuthInfo<C> | Promise<AuthInfo<C>>
     try {
-      known = verifiedAuth(b, found.token)
+      known = verifiedAuth(s, found.token)
     } catch (err) {
       return refuse(found, err)
     }
@@ -240,14 +160,23 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     try {
       if (dpop) checkTokenSyntax(found)
       const proof = dpop ? await checkProof(dpop, request, found) : undefined
-      const auth = await verifiedAuth(b, found.token)
+      const auth = await verifiedAuth(s, found.token)
       checkBinding(found.scheme, proof, auth)
-      if (dpop && proof) await rememberProof(dpop, proof, b.emit)
-      if (b.revocable) await checkRevocation(b, auth)
+      if (dpop && proof) await rememberProof(dpop, proof, emit)
+      if (s.revocable) await checkRevocation(s, auth)
       return auth
     } catch (err) {
       return refuse(found, err)
     }
+  }
+
+  const explainContext = {
+    algorithms: s.algorithmList,
+    typ: s.typRequired,
+    issuers: s.policy.issuers,
+    audienceClaim: s.policy.audienceClaim,
+    kids: s.keys.kids.bind(s.keys),
+    revocable: s.revocable,
   }
 
   return {
@@ -261,255 +190,28 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
         check(auth as AuthInfo<unknown> | undefined)
       } catch (err) {
         // RFC 9449 §7.1: a request made with a DPoP-bound token is answered in the DPoP scheme.
-        throw withChallenge(asGuardError(err), b.challenge, auth?.cnf?.jkt !== undefined ? 'DPoP' : undefined)
+        throw withChallenge(asGuardError(err), s.challenge, auth?.cnf?.jkt !== undefined ? 'DPoP' : undefined)
       }
     },
-    toHttpError: (err) => withChallenge(asGuardError(err), b.challenge),
-    async explain(token, verifyOptions) {
-      const context = {
-        algorithms,
-        typ: options.typ,
-        issuers: b.policy.issuers,
-        audienceClaim: b.policy.audienceClaim,
-        kids: (issuer: IssuerPolicy) => keys.kids(issuer),
-        revocable: b.revocable,
-      }
+    toHttpError: (err) => withChallenge(asGuardError(err), s.challenge),
+    async explain(input, options) {
+      const trace = newTrace()
       try {
-        const auth = await verify(token, verifyOptions)
-        const header = auth.header as Record<string, unknown>
-        // Details quote the claims as signed; `payload` is what the app sees (a schema's output).
-        const explained = explainOutcome(token, undefined, context, { header, payload: auth.claims })
-        return { ...explained, payload: auth.payload as Record<string, unknown>, scopes: auth.scopes, roles: auth.roles }
+        const auth =
+          typeof input === 'object' && input !== null
+            ? await traceRequest(s, input, trace)
+            : await traceToken(s, input, trace, options?.bindingCheckedElsewhere === true)
+        const done = explanation(trace, undefined, explainContext)
+        if (!auth) return done
+        const { header, payload, scopes, roles } = auth
+        return { ...done, header: header as Record<string, unknown>, payload: payload as Record<string, unknown>, scopes, roles }
       } catch (err) {
-        return explainOutcome(token, asGuardError(err), context, await decryptedForExplain(b, token))
+        return explanation(trace, asGuardError(err), explainContext)
       }
     },
-    ready: () => keys.warm(issuerPolicies),
-    reload: () => keys.reload(issuerPolicies),
-    protectedResource: resource,
-    settings: { issuers, algorithms, realm: resolved.realm },
+    ready: () => s.keys.warm(s.issuerPolicies),
+    reload: () => s.keys.reload(s.issuerPolicies),
+    protectedResource: s.resource,
+    settings: Object.freeze({ issuers: s.issuerPolicies.map((i) => i.issuer), algorithms: [...s.algorithmList], realm: s.realm }),
   }
-}
-
-/**
- * A refused JWE's inner header and claims, decrypted again only to explain the refusal (its outer header and
- * ciphertext say nothing about the checks after decryption); `undefined` when there is none to show.
- */
-async function decryptedForExplain<C>(
-  b: Built<C>,
-  token: string,
-): Promise<{ header: Record<string, unknown>; payload: Record<string, unknown> } | undefined> {
-  try {
-    const parsed = parseToken(token, b.maxTokenLength)
-    if (!parsed.encrypted || !b.decryption) return undefined
-    const inner = await decryptToken(parsed, b.decryption)
-    if (inner.kind === 'claims') return { header: parsed.header, payload: inner.payload }
-    const jws = parseToken(inner.jws, b.maxTokenLength)
-    return jws.payload ? { header: jws.header, payload: jws.payload } : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** RFC 9728 `bearer_methods_supported`, from where the guard takes tokens. */
-function bearerMethods(sources: readonly TokenSource[]): string[] {
-  const methods = new Set<string>()
-  for (const s of sources)
-    if (s === 'header') methods.add('header')
-    else if (typeof s === 'object' && 'query' in s) methods.add('query')
-  return [...methods]
-}
-
-/** The cache key of a token, or `undefined` when there is no cache or the token cannot be a verified one. */
-function cacheKey<C>(b: Built<C>, token: string): string | undefined {
-  if (!b.cache || typeof token !== 'string' || token.length > b.maxTokenLength) return undefined
-  return tokenDigest(token)
-}
-
-/**
- * The token's `AuthInfo`: synchronously from the cache when it holds the token
- * (the hot path), otherwise its verification. Throws synchronously what intake
- * refuses.
- */
-function verifiedAuth<C>(b: Built<C>, token: string): AuthInfo<C> | Promise<AuthInfo<C>> {
-  const digest = cacheKey(b, token)
-  const hit = digest === undefined ? undefined : b.cache!.get(digest, token)
-  if (!hit) return verifyCached(b, token, digest)
-  b.emit?.({ type: 'cache_hit' })
-  return hit
-}
-
-/**
- * One shared verification per distinct token in flight, then the full
- * verification, then the cache. Throws synchronously what intake refuses;
- * everything later rejects.
- */
-function verifyCached<C>(b: Built<C>, token: string, digest: string | undefined): Promise<AuthInfo<C>> {
-  if (typeof token !== 'string') throw new GuardError('ERR_JWT_MALFORMED', 'Malformed token', { reason: 'not_a_string' })
-  if (token.length > b.maxTokenLength) throw new GuardError('ERR_JWT_TOO_LARGE', 'Token too large', { reason: 'too_large' })
-  // Keyed by the token itself: an entry lives only while its verification runs.
-  const running = b.inflight.get(token)
-  if (running) return running.then(({ auth }) => ({ ...auth }))
-  const work = verifyToken(b, token)
-  b.inflight.set(token, work)
-  return work.then(
-    ({ auth, until, lease }) => {
-      b.inflight.delete(token)
-      if (digest !== undefined) b.cache?.set(digest, auth, until, lease)
-      return auth
-    },
-    (err: unknown) => {
-      b.inflight.delete(token)
-      throw err
-    },
-  )
-}
-
-/** A verified token, the epoch ms until which its claims stay acceptable, and the lease of the key that verified it. */
-interface Verified<C> {
-  auth: AuthInfo<C>
-  until: number
-  lease: KeyLease
-}
-
-/** Epoch ms until which the verified claims stay acceptable: `exp`, and `iat + maxTokenAge`, with the tolerance. */
-function validUntil<C>(b: Built<C>, payload: Record<string, unknown>): number {
-  const { clockTolerance, maxTokenAge } = b.policy
-  let until = (payload.exp as number) + clockTolerance
-  if (maxTokenAge !== undefined) until = Math.min(until, (payload.iat as number) + maxTokenAge + clockTolerance)
-  return until * 1000
-}
-
-/** Intake, then the JWS or JWE path. Throws synchronously what intake refuses. */
-function verifyToken<C>(b: Built<C>, token: string): Promise<Verified<C>> {
-  const parsed = parseToken(token, b.maxTokenLength)
-  if (!parsed.encrypted) {
-    if (b.decryption?.required) throw new GuardError('ERR_JWE_REQUIRED', 'Encrypted token required', { reason: 'plain_jws' })
-    return verifyJws(b, parsed, (jws) => finish(b, token, jws, false))
-  }
-  return verifyJwe(b, token, parsed)
-}
-
-async function verifyJwe<C>(b: Built<C>, token: string, parsed: ParsedToken): Promise<Verified<C>> {
-  if (!b.decryption) throw new GuardError('ERR_JWE_NOT_SUPPORTED', 'Encrypted tokens are not accepted', { reason: 'jwe' })
-  const inner = await decryptToken(parsed, b.decryption)
-  let verified: JwsResult
-  if (inner.kind === 'nested') {
-    const jws = parseToken(inner.jws, b.maxTokenLength)
-    verified = await verifyJws(b, jws, (result) => result)
-  } else {
-    // Unsigned claims (allowed only with symmetric key management): the JWE header stands in for the JWS one.
-    checkTyp(b, parsed.header)
-    validateClaims(inner.payload, b.policy, Math.floor(Date.now() / 1000))
-    // Its only key is a decryption key, given in the options: it cannot be withdrawn.
-    verified = { header: parsed.header as JWSHeaderParameters, payload: inner.payload, keysUntil: undefined, lease: HELD }
-  }
-  checkReplicatedClaims(parsed.header, verified.payload)
-  return finish(b, token, verified, true)
-}
-
-function checkTyp<C>(b: Built<C>, header: Record<string, unknown>): void {
-  if (b.typ !== undefined && (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== b.typ)) {
-    throw new GuardError('ERR_JWT_TYP_INVALID', 'Unexpected token type', { reason: 'typ' })
-  }
-}
-
-interface JwsResult {
-  header: JWSHeaderParameters
-  payload: Record<string, unknown>
-  /** Epoch ms until which the key that verified it may be trusted (remote keys), for the token cache. */
-  keysUntil: number | undefined
-  /** The lease of the key that verified it (for a JWE, of the key that verified the inner JWS). */
-  lease: KeyLease
-}
-
-/**
- * The JWS policy, the same for a plain token and for the inside of a JWE.
- * Header checks throw synchronously; `then` runs on the verified result in
- * the same step as the claim checks (one promise hop less per token).
- */
-function verifyJws<C, T>(b: Built<C>, parsed: ParsedToken, then: (result: JwsResult) => T | Promise<T>): Promise<T> {
-  const header = parsed.header as JWSHeaderParameters
-  const alg = header.alg!
-  if (!b.algorithms.has(alg)) throw new GuardError('ERR_JWT_ALG_NOT_ALLOWED', 'Algorithm not allowed', { reason: 'alg' })
-  if (header.kid !== undefined && typeof header.kid !== 'string')
-    throw new GuardError('ERR_JWT_HEADER_INVALID', 'Invalid token header', { reason: 'kid' })
-  // No JWS extension is understood here: any `crit` must be refused (RFC 7515 §4.1.11), and `b64` (RFC 7797) is never valid in a JWT.
-  if (header.crit !== undefined || header.b64 !== undefined) {
-    throw new GuardError('ERR_JWT_HEADER_INVALID', 'Invalid token header', { reason: 'crit' })
-  }
-  checkTyp(b, header)
-  const payload = parsed.payload!
-  // The unverified `iss` only picks whose keys to try; nothing is fetched for an issuer outside the list.
-  const issuer = checkIssuer(payload, b.policy.issuers)
-  if (!issuer.algorithms.has(alg)) throw new GuardError('ERR_JWT_ALG_NOT_ALLOWED', 'Algorithm not allowed', { reason: 'alg' })
-  const signed = (candidates: readonly Candidate[]): Promise<T> => {
-    if (candidates.length === 0) throw new GuardError('ERR_JWKS_NO_MATCHING_KEY', 'No matching key', { reason: 'no_key' })
-    return verifySignature(parsed.raw, alg, candidates.map(keyOf)).then((i) => {
-      validateClaims(payload, b.policy, Math.floor(Date.now() / 1000))
-      return then({ header, payload, keysUntil: b.keys.keysValidUntil?.(issuer), lease: candidates[i]!.lease })
-    })
-  }
-  // Held keys come back synchronously: no promise until the signature check.
-  const resolved = b.keys.resolve(header, issuer, parsed.raw)
-  return Array.isArray(resolved) ? signed(resolved) : resolved.then(signed)
-}
-
-const keyOf = (candidate: Candidate): Candidate['key'] => candidate.key
-
-/**
- * The signed claims are frozen before the schema sees them: what it returns
- * becomes `payload`, and it cannot change the `claims` every decision reads.
- */
-function finish<C>(b: Built<C>, token: string, jws: JwsResult, encrypted: boolean): Verified<C> | Promise<Verified<C>> {
-  const schema = b.options.claimsSchema
-  const signed = deepFreeze(jws.payload)
-  if (!schema) return verified(b, token, jws, signed as C, encrypted)
-  return validateWithSchema(schema, signed).then((output) => verified(b, token, jws, output, encrypted))
-}
-
-function verified<C>(
-  b: Built<C>,
-  token: string,
-  { header, payload, keysUntil, lease }: JwsResult,
-  output: C,
-  encrypted: boolean,
-): Verified<C> {
-  const auth = { token, header, payload: output, claims: payload, scopes: b.scopes(payload), roles: b.roles(payload), encrypted }
-  return {
-    auth: withConfirmation(auth, payload),
-    // A cached token never outlives the key set that verified it (one no refetch could renew) …
-    until: Math.min(validUntil(b, payload), keysUntil ?? Number.POSITIVE_INFINITY),
-    // … nor the key's place in it: a key withdrawn by a refetch or `reload()` takes its tokens with it.
-    lease,
-  }
-}
-
-function withConfirmation<C>(auth: AuthInfo<C>, payload: Record<string, unknown>): AuthInfo<C> {
-  const cnf = confirmationOf(payload)
-  if (cnf) auth.cnf = cnf
-  return auth
-}
-
-/**
- * Runs on every request, cached token or not: a revocation takes effect at
- * once. A check that throws or rejects (sync or async) is a 503: the token may
- * be fine, and a revoked one must not pass (unless it threw a status of its own).
- */
-async function checkRevocation<C>(b: Built<C>, auth: AuthInfo<C>): Promise<void> {
-  const { isRevoked, revocation } = b.options
-  let asking: 'isRevoked' | 'revocation' = 'isRevoked'
-  let revoked: boolean
-  try {
-    // Any truthy answer revokes, as in express-jwt: a ported hook returning a row or 1 must not let tokens through.
-    revoked = isRevoked !== undefined && Boolean(await isRevoked(auth))
-    asking = 'revocation'
-    if (!revoked && revocation !== undefined) revoked = Boolean(await revocation.isRevoked(auth as AuthInfo<unknown>, b.revocationContext))
-  } catch (err) {
-    const error = callbackError(err, asking, 'ERR_REVOCATION_UNAVAILABLE', 'Revocation service unavailable', 'check_threw')
-    if (error !== err && error.code === 'ERR_REVOCATION_UNAVAILABLE')
-      b.emit?.({ type: 'revocation_unavailable', reason: 'check_threw', failOpen: false })
-    throw error
-  }
-  if (revoked) throw new GuardError('ERR_JWT_REVOKED', 'Token revoked', { reason: 'revoked' })
 }

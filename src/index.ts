@@ -1,5 +1,6 @@
 export { createGuard, type Guard, type VerifyOptions } from './guard.js'
 export { GuardError, isGuardError, ERROR_CODES, type GuardErrorCode, type GuardErrorContext, type ChallengeError } from './errors.js'
+export { ERROR_TABLE, type ErrorInfo, type ExplainCheck } from './error-table.js'
 export {
   requireScopes,
   requireRoles,

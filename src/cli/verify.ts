@@ -67,7 +67,7 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
   const token = withoutScheme(await tokenOf(positionals, io), io)
   const dpopRequired = typeof options.dpop === 'object' && options.dpop.required === true
   // The command has no request, hence no proof: a bound token's binding is reported as not checked, never as passed.
-  const explanation = bearerRefused(await guard.explain(token, { bindingCheckedElsewhere: true }), dpopRequired)
+  const explanation = withSkipped(bearerRefused(await guard.explain(token, { bindingCheckedElsewhere: true }), dpopRequired))
   const code = explanation.ok ? 0 : 1
   // JSON.stringify escapes C0 controls but not C1 or bidi ones; its newlines are all structural, and the escapes
   // `printable` writes are JSON's own, so the output stays JSON that parses to the same value.
@@ -92,12 +92,36 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
 function bearerRefused(explanation: Explanation, dpopRequired: boolean): Explanation {
   const cnf = explanation.payload?.cnf
   if (!dpopRequired || !explanation.ok || (typeof cnf === 'object' && cnf !== null && 'jkt' in cnf)) return explanation
-  const steps = explanation.steps.filter((s) => s.check !== 'revocation')
+  const steps = explanation.steps.filter((s) => s.check !== 'revocation' && s.check !== 'binding')
   steps.push(
     { check: 'binding', ok: false, detail: 'DPoP is required (dpop.required) and the token is not bound to a DPoP key (no cnf.jkt)' },
     { check: 'revocation', ok: undefined, detail: 'not checked' },
   )
   return { ...explanation, ok: false, code: 'ERR_DPOP_BINDING_INVALID', steps, scopes: undefined, roles: undefined }
+}
+
+/**
+ * What the guard did not check, said as skipped, never passed: the command has no revocation store (the app's
+ * lives in the app) and no request, hence no DPoP proof for a bound token. A refused token's later checks did not
+ * run either.
+ */
+function withSkipped(explanation: Explanation): Explanation {
+  const steps = [...explanation.steps]
+  const cnf = explanation.payload?.cnf
+  if (typeof cnf === 'object' && cnf !== null && !steps.some((s) => s.check === 'binding')) {
+    const jkt = (cnf as { jkt?: unknown }).jkt
+    const detail = explanation.ok
+      ? `skipped: bound to a DPoP key (cnf.jkt ${JSON.stringify(jkt)}) and no DPoP proof was given`
+      : 'not checked'
+    steps.push({ check: 'binding', ok: undefined, detail })
+  }
+  if (!steps.some((s) => s.check === 'revocation'))
+    steps.push({
+      check: 'revocation',
+      ok: undefined,
+      detail: explanation.ok ? 'skipped: no isRevoked or revocation store is configured' : 'not checked',
+    })
+  return { ...explanation, steps }
 }
 
 const quoted = (values: readonly string[]): string => values.map((v) => JSON.stringify(v)).join(' ') || '(none)'

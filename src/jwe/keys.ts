@@ -1,5 +1,5 @@
 import { createPrivateKey, createSecretKey, KeyObject, webcrypto } from 'node:crypto'
-import { isCryptoKey } from '../keys/sources.js'
+import { isCryptoKey } from '../keys/import.js'
 import type { JWK } from 'jose'
 import type { DecryptionKeyInput, DecryptionOptions } from './options.js'
 

@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util'
-import type { CliIo } from '../cli/io.js'
 import { ConfigError, loadConfig } from './config.js'
 import { jsonLog } from './log.js'
 import { startServe } from './server.js'
@@ -14,12 +13,19 @@ function parseListen(value: string): { host: string; port: number } {
   return { host, port }
 }
 
+/** What `serve` needs of the CLI's streams and environment (declared here: the CLI imports this module). */
+export interface ServeIo {
+  stdout: { write(text: string): unknown }
+  stderr: { write(text: string): unknown }
+  env: Record<string, string | undefined>
+}
+
 /**
  * `jwtguard serve [--config FILE] [--check] [--listen HOST:PORT]`: the
  * forward-auth decision service. Resolves with the exit code once stopped
  * (SIGTERM or SIGINT, after draining); SIGHUP reloads the configuration.
  */
-export async function serveCommand(args: string[], io: CliIo): Promise<number> {
+export async function serveCommand(args: string[], io: ServeIo): Promise<number> {
   const { values } = parseArgs({
     args,
     options: { config: { type: 'string' }, check: { type: 'boolean' }, listen: { type: 'string' } },

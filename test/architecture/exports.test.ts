@@ -8,6 +8,7 @@ describe('public exports', () => {
   it('the root (`jwtguard`) exports the user-facing names only', () => {
     expect(Object.keys(root).sort()).toEqual([
       'ERROR_CODES',
+      'ERROR_TABLE',
       'GuardError',
       'createGuard',
       'grantsOf',

@@ -150,6 +150,7 @@ describe('jwtguard (in-process, clock frozen)', () => {
         'not-before',
         'issued-at',
         'claims',
+        'binding',
         'revocation',
       ])
       expect(steps.slice(0, -1).every((l) => l.startsWith('PASS '))).toBe(true)
@@ -161,7 +162,7 @@ describe('jwtguard (in-process, clock frozen)', () => {
       const { code, stdout } = await run(['verify', await issuer.sign({}, { expiresIn: -7200 }), ...base])
       expect(code).toBe(1)
       expect(failure(stdout)).toEqual({ check: 'expiry', detail: 'expired 2 h ago (exp 2026-11-25T10:00:00.000Z)' })
-      expect(stdout).toContain('SKIP revocation  not checked')
+      expect(stdout).toContain('SKIP binding     not checked')
       expect(stdout.trimEnd().split('\n').at(-1)).toBe('token refused: ERR_JWT_EXPIRED')
     })
 
@@ -237,7 +238,7 @@ describe('jwtguard (in-process, clock frozen)', () => {
       const tty = await run(['verify', token, ...base], { tty: true })
       expect(tty.stdout).toContain('\x1b[32m✔\x1b[0m format')
       expect(tty.stdout).toContain('\x1b[31m✘\x1b[0m expiry')
-      expect(tty.stdout).toContain('\x1b[2m·\x1b[0m revocation')
+      expect(tty.stdout).toContain('\x1b[2m·\x1b[0m binding')
       const plain = await run(['verify', token, ...base], { tty: true, env: { NO_COLOR: '1' } })
       expect(plain.stdout).toMatch(/^PASS format/)
       expect(plain.stdout).not.toContain('\x1b[')

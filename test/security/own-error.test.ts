@@ -105,6 +105,29 @@ describe('each refused request gets its own error', () => {
     expect(a.headers).toEqual(b.headers)
   })
 
+  it('what concurrent rejections share is frozen; each answer stays writable for its framework', async () => {
+    const held = heldKey()
+    const guard = createGuard(options('https://api.example.test', held.getKey))
+    const token = await issuer.sign({ exp: now() - 3600 }, { alg: 'ES256' })
+    const first = rejection(guard.verify(token))
+    await held.asked
+    const second = rejection(guard.verify(token))
+    await turn()
+    held.release()
+    const [a, b] = await Promise.all([first, second])
+    expect(a.context).toBe(b.context)
+    expect(Object.isFrozen(a.context)).toBe(true)
+    expect(() => {
+      ;(a.context as { reason?: string }).reason = 'changed'
+    }).toThrow(TypeError)
+    expect(b.context.reason).toBe('expired')
+    // Koa writes `err.status` back and marks `headerSent` on the error it renders.
+    const writable = a as unknown as { status: number; headerSent?: boolean }
+    writable.status = 401
+    writable.headerSent = true
+    expect(b).not.toHaveProperty('headerSent')
+  })
+
   describe('over HTTP (Express)', () => {
     let server: Server
     let url: string
