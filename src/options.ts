@@ -14,6 +14,12 @@ import type { CryptoKeyLike, KeyInput } from './keys/input.js'
 
 export type { CryptoKeyLike, KeyInput } from './keys/input.js'
 
+/** One public verification key as `publicKey` takes it. */
+export type PublicKeyInput = string | JWK | KeyObject | CryptoKeyLike
+
+/** One HMAC secret as `secret` takes it. */
+export type SecretInput = string | Uint8Array | KeyObject
+
 /** JWS algorithms jwtguard can verify. `none` is not one of them. */
 export type JwsAlgorithm =
   | 'RS256'
@@ -70,12 +76,24 @@ export interface GuardOptions<C = DefaultClaims> {
   jwksUri?: string
   /** A local JSON Web Key Set (public keys). */
   jwks?: JSONWebKeySet
-  /** One public key: PEM (SPKI or certificate), JWK or `KeyObject`. Imported once. */
-  publicKey?: string | JWK | KeyObject | CryptoKeyLike
-  /** Shared secret for HS256/384/512; at least as long as the hash output. */
-  secret?: string | Uint8Array | KeyObject
-  /** Keys from anywhere (a KMS, a database). Return `undefined` when no key matches. */
-  getKey?: (protectedHeader: JWSHeaderParameters, token: string) => KeyInput | undefined | Promise<KeyInput | undefined>
+  /**
+   * Public key(s): PEM (SPKI or certificate), JWK, `KeyObject` or `CryptoKey`, imported once. An array
+   * of up to 4 (rotation) is tried in order; RSA and EC keys may be mixed, each fits its own algorithms.
+   */
+  publicKey?: PublicKeyInput | readonly PublicKeyInput[]
+  /**
+   * Shared secret(s) for HS256/384/512, each at least as long as the hash output (32 bytes for HS256).
+   * `[current, next]` (up to 4) for rotation: tried in order. Never a PEM key.
+   */
+  secret?: SecretInput | readonly SecretInput[]
+  /**
+   * Keys from anywhere (a KMS, a database). Return `undefined` when no key matches, or an array of
+   * candidates (rotation): the first 4 are tried in order, the rest never read.
+   */
+  getKey?: (
+    protectedHeader: JWSHeaderParameters,
+    token: string,
+  ) => KeyInput | readonly KeyInput[] | undefined | Promise<KeyInput | readonly KeyInput[] | undefined>
   /** Allow-list of JWS algorithms. Default: inferred from the key source. */
   algorithms?: JwsAlgorithm[]
   /** Required `typ` header, e.g. `'at+jwt'` (RFC 9068). Compared case-insensitively, `application/` optional. */
