@@ -40,8 +40,9 @@ function tokenSources(value: GuardOptions<unknown>['tokenFrom']): TokenSource[] 
       (typeof s === 'object' &&
         s !== null &&
         ((typeof (s as { cookie?: unknown }).cookie === 'string' && (s as { cookie: string }).cookie !== '') ||
-          (typeof (s as { query?: unknown }).query === 'string' && (s as { query: string }).query !== '')))
-    if (!ok) fail('tokenFrom', "entries must be 'header', { cookie: name }, { query: name } or a function")
+          (typeof (s as { query?: unknown }).query === 'string' && (s as { query: string }).query !== '') ||
+          (typeof (s as { body?: unknown }).body === 'string' && (s as { body: string }).body !== '')))
+    if (!ok) fail('tokenFrom', "entries must be 'header', { cookie: name }, { query: name }, { body: name } or a function")
   }
   return list
 }

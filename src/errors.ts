@@ -46,6 +46,8 @@ export const ERROR_CODES = {
    * HTTP status (400–599), which is then the status.
    */
   ERR_CALLBACK_FAILED: 500,
+  /** `tokenFrom: { body }` met a form post that no body parser parsed: the app must add one (named in the message). */
+  ERR_BODY_NOT_PARSED: 500,
   /** Gateway mode (`jwtguard serve`): no route rule matches and the config's `default` is `deny`. */
   ERR_ROUTE_DENIED: 403,
   ERR_JWKS_UNAVAILABLE: 503,

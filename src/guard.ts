@@ -75,7 +75,13 @@ export interface Guard<C = DefaultClaims> {
   /** RFC 9728 metadata (`resourceMetadata`): adapters serve `document` on `path`. */
   readonly protectedResource: ProtectedResource | undefined
   /** The options after defaults, for diagnostics. */
-  readonly settings: Readonly<{ issuers: readonly string[]; algorithms: readonly string[]; realm: string }>
+  readonly settings: Readonly<{
+    issuers: readonly string[]
+    algorithms: readonly string[]
+    realm: string
+    /** Whether a token may come from a form body (`tokenFrom: { body }`): adapters must run after the body parser. */
+    readsBody: boolean
+  }>
 }
 
 /** Options of `guard.verify`. */
@@ -285,7 +291,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     ready: () => keys.warm(issuerPolicies),
     reload: () => keys.reload(issuerPolicies),
     protectedResource: resource,
-    settings: { issuers, algorithms, realm: resolved.realm },
+    settings: { issuers, algorithms, realm: resolved.realm, readsBody: resolved.sources.some((s) => typeof s === 'object' && 'body' in s) },
   }
 }
 
@@ -295,6 +301,7 @@ function bearerMethods(sources: readonly TokenSource[]): string[] {
   for (const s of sources)
     if (s === 'header') methods.add('header')
     else if (typeof s === 'object' && 'query' in s) methods.add('query')
+    else if (typeof s === 'object' && 'body' in s) methods.add('body')
   return [...methods]
 }
 
