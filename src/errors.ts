@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   ERR_DPOP_PROOF_INVALID: 401,
   ERR_DPOP_NONCE_REQUIRED: 401,
   ERR_DPOP_BINDING_INVALID: 401,
+  /** `mtls`: a certificate-bound token (`cnf["x5t#S256"]`) came without that client certificate. */
+  ERR_MTLS_BINDING_INVALID: 401,
   /** The token's `cnf` names a confirmation the guard cannot check (`x5t#S256`, `jwk` …) or is malformed. */
   ERR_JWT_CNF_UNSUPPORTED: 401,
   ERR_JWT_INSUFFICIENT_SCOPE: 403,

@@ -161,6 +161,7 @@ function stepOf(err: GuardError): ExplainStep['check'] {
     case 'ERR_JWT_SCHEMA_INVALID':
     case 'ERR_JWT_CNF_UNSUPPORTED':
     case 'ERR_DPOP_BINDING_INVALID':
+    case 'ERR_MTLS_BINDING_INVALID':
       return 'claims'
     case 'ERR_CALLBACK_FAILED': {
       const callback = err.context.callback

@@ -31,6 +31,7 @@ import { confirmationOf } from './claims/confirmation.js'
 import { dpopPolicy } from './dpop/policy.js'
 import { rememberProof, type DpopPolicy } from './dpop/proof.js'
 import { protectedResource, type ProtectedResource } from './http/metadata.js'
+import { mtlsPolicy, type MtlsPolicy } from './mtls/policy.js'
 import type { RevocationContext } from './revocation/store.js'
 
 /**
@@ -114,6 +115,7 @@ interface Built<C> {
   /** Verifications in progress, by token: concurrent requests with one new token share one verification. */
   inflight: Map<string, Promise<Verified<C>>>
   dpop: DpopPolicy | undefined
+  mtls: MtlsPolicy | undefined
   /** Whether any revocation check is configured (skipped entirely otherwise). */
   revocable: boolean
   /** What a revocation store is told besides the token, built once. */
@@ -163,6 +165,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     cache: ((s) => (s ? new VerifiedCache<C>(s) : undefined))(cacheSettings(options.cache)),
     inflight: new Map(),
     dpop,
+    mtls: options.mtls === undefined || options.mtls === false ? undefined : mtlsPolicy(options.mtls),
     revocable: options.isRevoked !== undefined || options.revocation !== undefined,
     revocationContext: { emit, jtiClaim: resolved.jtiClaim },
     options,
@@ -187,7 +190,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
       const known = verifiedAuth(b, token)
       const auth = known instanceof Promise ? await known : known
       // No proof comes with a bare token: it is a bearer use, unless the caller checks the binding.
-      if (verifyOptions?.bindingCheckedElsewhere !== true) checkBinding(undefined, undefined, auth)
+      if (verifyOptions?.bindingCheckedElsewhere !== true) checkBinding(undefined, undefined, auth, b.mtls)
       if (b.revocable) await checkRevocation(b, auth)
       return auth
     } catch (err) {
@@ -203,9 +206,9 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
   const refuse = (found: ExtractedToken, err: unknown): never => reject(tokenSyntaxError(found) ?? err, found.scheme)
 
   /** A verified token for a request without DPoP: refused if it is DPoP-bound. */
-  const unbound = (found: ExtractedToken, auth: AuthInfo<C>): AuthInfo<C> => {
+  const unbound = (found: ExtractedToken, auth: AuthInfo<C>, request: GuardRequest): AuthInfo<C> => {
     try {
-      checkBinding(found.scheme, undefined, auth)
+      checkBinding(found.scheme, undefined, auth, b.mtls, request)
     } catch (err) {
       refuse(found, err)
     }
@@ -232,9 +235,9 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     } catch (err) {
       return refuse(found, err)
     }
-    if (!(known instanceof Promise)) return unbound(found, known)
+    if (!(known instanceof Promise)) return unbound(found, known, request)
     return known.then(
-      (auth) => unbound(found, auth),
+      (auth) => unbound(found, auth, request),
       (err: unknown) => refuse(found, err),
     )
   }
@@ -245,7 +248,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
       if (dpop) checkTokenSyntax(found)
       const proof = dpop ? await checkProof(dpop, request, found) : undefined
       const auth = await verifiedAuth(b, found.token)
-      checkBinding(found.scheme, proof, auth)
+      checkBinding(found.scheme, proof, auth, b.mtls, request)
       if (dpop && proof) await rememberProof(dpop, proof, b.emit)
       if (b.revocable) await checkRevocation(b, auth)
       return auth
@@ -462,7 +465,7 @@ function verified<C>(
 ): Verified<C> {
   const auth = { token, header, payload: output, claims: payload, scopes: b.scopes(payload), roles: b.roles(payload), encrypted }
   return {
-    auth: withConfirmation(auth, payload),
+    auth: withConfirmation(auth, payload, b.mtls !== undefined),
     // A cached token never outlives the key set that verified it (one no refetch could renew) …
     until: Math.min(validUntil(b, payload), keysUntil ?? Number.POSITIVE_INFINITY),
     // … nor the key's place in it: a key withdrawn by a refetch or `reload()` takes its tokens with it.
@@ -470,8 +473,8 @@ function verified<C>(
   }
 }
 
-function withConfirmation<C>(auth: AuthInfo<C>, payload: Record<string, unknown>): AuthInfo<C> {
-  const cnf = confirmationOf(payload)
+function withConfirmation<C>(auth: AuthInfo<C>, payload: Record<string, unknown>, mtls: boolean): AuthInfo<C> {
+  const cnf = confirmationOf(payload, mtls)
   if (cnf) auth.cnf = cnf
   return auth
 }

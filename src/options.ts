@@ -9,6 +9,7 @@ import type { DecryptionOptions } from './jwe/options.js'
 import type { RevocationStore } from './revocation/store.js'
 import type { CacheOptions } from './cache.js'
 import type { DpopOptions } from './dpop/options.js'
+import type { MtlsOptions } from './mtls/options.js'
 import type { ResourceMetadataOptions } from './http/metadata.js'
 import type { CryptoKeyLike, KeyInput } from './keys/input.js'
 
@@ -159,6 +160,13 @@ export interface GuardOptions<C = DefaultClaims> {
    * Bearer token, whether or not this is set. `true` for the defaults.
    */
   dpop?: DpopOptions | boolean
+  /**
+   * Accept certificate-bound tokens (RFC 8705 §3): a token with `cnf["x5t#S256"]` passes only
+   * when the client certificate of the TLS connection (or, from a trusted proxy, of its RFC 9440
+   * `Client-Cert` header) has that SHA-256 thumbprint; self-signed certificates are fine (no chain
+   * validation). Without it such tokens are refused. Tokens without `cnf` are unaffected. Default off.
+   */
+  mtls?: MtlsOptions | false
   /**
    * RFC 9728 Protected Resource Metadata: adapters serve it on
    * `/.well-known/oauth-protected-resource[/path]`, and 401 challenges carry

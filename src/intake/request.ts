@@ -17,7 +17,8 @@ export interface GuardRequest {
   /**
    * The connection the request came on, as the server's socket reports it (a
    * `net.Socket` or `tls.TLSSocket` fits): read only for DPoP without
-   * `dpop.origin`, whose `htu` must then name the address the server listens on.
+   * `dpop.origin`, whose `htu` must then name the address the server listens on,
+   * and for `mtls` (the client certificate, the peer's address).
    */
   connection?: RequestConnection | undefined
   /** The body the app's parser left (`tokenFrom: { body }` only): form fields, or `undefined` if none ran. */
@@ -32,6 +33,10 @@ export interface RequestConnection {
   readonly localPort?: number | undefined
   /** `true` on a TLS connection. */
   readonly encrypted?: boolean | undefined
+  /** The peer's address, compared with `mtls.trustedProxies`. */
+  readonly remoteAddress?: string | undefined
+  /** A TLS socket's client certificate (`raw`: its DER), for `mtls`. */
+  getPeerCertificate?(detailed: boolean): { raw?: Buffer } | null | undefined
 }
 
 /** Where a token is taken from. */
