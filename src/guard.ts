@@ -205,7 +205,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
    */
   const refuse = (found: ExtractedToken, err: unknown): never => reject(tokenSyntaxError(found) ?? err, found.scheme)
 
-  /** A verified token for a request without DPoP: refused if it is DPoP-bound. */
+  /** A verified token for a request without DPoP: refused if it is DPoP-bound, or bound to a certificate not presented. */
   const unbound = (found: ExtractedToken, auth: AuthInfo<C>, request: GuardRequest): AuthInfo<C> => {
     try {
       checkBinding(found.scheme, undefined, auth, b.mtls, request)
