@@ -37,7 +37,16 @@ export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): RequestHandl
   return function jwtGuardMiddleware(req, res, next) {
     if (metadata && req.path === metadata.path && (req.method === 'GET' || req.method === 'HEAD')) return void res.json(metadata.document)
     req[GUARD_KEY] = guard
-    const request = new RequestView(req, connectionOf, req.headers, req.rawHeaders, req.method, req.originalUrl, req.cookies as Cookies)
+    const request = new RequestView(
+      req,
+      connectionOf,
+      req.headers,
+      req.rawHeaders,
+      req.method,
+      req.originalUrl,
+      req.cookies as Cookies,
+      bodyOf,
+    )
     authenticateThen(guard, request, (err, auth) => {
       if (err) return next(err)
       if (auth) req.auth = auth as AuthInfo
@@ -48,8 +57,22 @@ export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): RequestHandl
 
 type Cookies = Record<string, string | undefined> | undefined
 
-/** The socket the request came on: read only for DPoP without `dpop.origin`. */
+/** The socket the request came on: read only for DPoP without `dpop.origin`, and for `mtls`. */
 const connectionOf = (req: Request): Socket => req.socket
+
+/**
+ * The body `express.urlencoded()` parsed (read only for `tokenFrom: { body }`). Express 4's parsers
+ * set `req.body = {}` on every request, parsed or not, and mark the ones they parsed with `_body`:
+ * an empty object without the mark is no parsed body. Express 5's leave `req.body` undefined.
+ */
+const bodyOf = {
+  read: (req: Request): unknown => {
+    const body: unknown = req.body
+    if ((req as { _body?: unknown })._body === true) return body
+    return typeof body === 'object' && body !== null && Object.keys(body).length === 0 ? undefined : body
+  },
+  parser: 'express.urlencoded() (app.use(express.urlencoded({ extended: false })))',
+}
 
 function middleware(check: AuthCheck): RequestHandler {
   return function jwtGuardCheck(req, _res, next) {

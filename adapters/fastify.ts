@@ -58,7 +58,16 @@ const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, option
   if (metadata) fastify.get(metadata.path, { config: { auth: false } }, async () => metadata.document)
   const authenticate: onRequestHookHandler = function jwtGuardAuthenticate(request, _reply, done) {
     request[GUARD_KEY] = guard
-    const view = new RequestView(request, connectionOf, request.headers, request.raw.rawHeaders, request.method, request.url)
+    const view = new RequestView(
+      request,
+      connectionOf,
+      request.headers,
+      request.raw.rawHeaders,
+      request.method,
+      request.url,
+      undefined,
+      bodyOf,
+    )
     authenticateThen(guard, view, (err, auth) => {
       if (err) return done(err as Error)
       if (auth) request.auth = auth as AuthInfo
@@ -67,14 +76,31 @@ const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, option
   }
   fastify.decorate('authenticate', authenticate)
   if (!global) return
-  fastify.addHook('onRequest', function jwtGuardHook(request, reply, done) {
+  const hook: onRequestHookHandler = function jwtGuardHook(request, reply, done) {
     if (request.routeOptions.config?.auth === false) return done()
     authenticate.call(this, request, reply, done)
+  }
+  if (!guard.settings.readsBody) return void fastify.addHook('onRequest', hook)
+  // A form body is parsed after `onRequest`: a guard that reads one runs once it is (`preValidation`),
+  // and without a form parser Fastify answers form posts 415 before the guard could say why: say so at start.
+  fastify.addHook('preValidation', hook)
+  fastify.addHook('onReady', function jwtGuardFormParser(done) {
+    if (this.hasContentTypeParser('application/x-www-form-urlencoded')) return done()
+    done(new Error(`jwtguard: tokenFrom reads a form body: register ${bodyOf.parser} before listening`))
   })
 }
 
-/** The socket the request came on: read only for DPoP without `dpop.origin`. */
+/** The socket the request came on: read only for DPoP without `dpop.origin`, and for `mtls`. */
 const connectionOf = (request: FastifyRequest): Socket => request.raw.socket
+
+/**
+ * The body `@fastify/formbody` parsed (read only for `tokenFrom: { body }`). Without that parser Fastify
+ * itself answers a form post 415; an unparsed body here means the guard ran before parsing.
+ */
+const bodyOf = {
+  read: (request: FastifyRequest): unknown => request.body,
+  parser: '@fastify/formbody (and, with global: false, app.authenticate as a preValidation hook, after parsing)',
+}
 
 // What fastify-plugin would set: hooks apply to the whole app, not an encapsulated child.
 Object.assign(plugin, {

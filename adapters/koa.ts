@@ -43,7 +43,7 @@ export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): Middleware<A
     }
     ctx.state[GUARD_KEY] = guard
     // A refusal thrown synchronously (a cached answer) becomes a rejection in koa-compose, as from an async middleware.
-    const request = new RequestView(ctx, connectionOf, ctx.headers, ctx.req.rawHeaders, ctx.method, ctx.originalUrl)
+    const request = new RequestView(ctx, connectionOf, ctx.headers, ctx.req.rawHeaders, ctx.method, ctx.originalUrl, undefined, bodyOf)
     return authenticateThen(guard, request, (err, auth) => {
       if (err) throw err
       if (auth) ctx.state.auth = auth as AuthInfo<C>
@@ -52,8 +52,14 @@ export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): Middleware<A
   }
 }
 
-/** The socket the request came on: read only for DPoP without `dpop.origin`. */
+/** The socket the request came on: read only for DPoP without `dpop.origin`, and for `mtls`. */
 const connectionOf = (ctx: ParameterizedContext<unknown>): Socket => ctx.req.socket
+
+/** The body `@koa/bodyparser` parsed, mounted before the guard (read only for `tokenFrom: { body }`). */
+const bodyOf = {
+  read: (ctx: ParameterizedContext<unknown>): unknown => (ctx.request as { body?: unknown }).body,
+  parser: '@koa/bodyparser (app.use(bodyParser()))',
+}
 
 function middleware(check: AuthCheck): Middleware {
   return async function jwtGuardCheck(ctx, next) {

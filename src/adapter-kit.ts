@@ -41,11 +41,20 @@ export function runCheck(check: AuthCheck, auth: AuthInfo<unknown> | undefined, 
   }
 }
 
+/** How an adapter reads the body its framework's parser left, defined once per adapter. */
+export interface BodyReader<R> {
+  /** The parsed body of `source`, or `undefined` when no parser ran. */
+  read(source: R): unknown
+  /** The parser to add for form bodies, named in the 500 when none ran (e.g. `express.urlencoded()`). */
+  readonly parser: string
+}
+
 /**
  * What the guard reads of a framework's request, made per request from the
- * framework's own fields. The connection (local address, port, TLS) is read
- * only for DPoP, so it is asked for then, of `source`, through `connectionOf`:
- * a function each adapter defines once (it returns the request's socket).
+ * framework's own fields. The connection (local address, port, TLS, client
+ * certificate) and the parsed body are read only by the options that need
+ * them (DPoP, `mtls`, `tokenFrom: { body }`), so they are asked for then, of
+ * `source`, through `connectionOf` and `bodyOf`: each adapter defines them once.
  */
 export class RequestView<R> implements GuardRequest {
   constructor(
@@ -56,10 +65,19 @@ export class RequestView<R> implements GuardRequest {
     readonly method: string,
     readonly url: string,
     readonly cookies?: Record<string, string | undefined>,
+    private readonly bodyOf?: BodyReader<R>,
   ) {}
 
   get connection(): RequestConnection {
     return this.connectionOf(this.source)
+  }
+
+  get body(): unknown {
+    return this.bodyOf?.read(this.source)
+  }
+
+  get bodyParser(): string | undefined {
+    return this.bodyOf?.parser
   }
 }
 

@@ -9,7 +9,7 @@
 export { AUTHENTICATE_NOW } from './guard.js'
 export { resolveGuard, runCheck, authenticateNow, authenticateThen, isPending, RequestView, GUARD_KEY } from './adapter-kit.js'
 export { errorResponse, type ErrorBody } from './http/body.js'
-export type { GuardInput } from './adapter-kit.js'
+export type { BodyReader, GuardInput } from './adapter-kit.js'
 export type { Guard } from './guard.js'
 export type { GuardRequest } from './intake/request.js'
 export type { AuthInfo } from './types.js'

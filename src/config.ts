@@ -40,8 +40,9 @@ function tokenSources(value: GuardOptions<unknown>['tokenFrom']): TokenSource[] 
       (typeof s === 'object' &&
         s !== null &&
         ((typeof (s as { cookie?: unknown }).cookie === 'string' && (s as { cookie: string }).cookie !== '') ||
-          (typeof (s as { query?: unknown }).query === 'string' && (s as { query: string }).query !== '')))
-    if (!ok) fail('tokenFrom', "entries must be 'header', { cookie: name }, { query: name } or a function")
+          (typeof (s as { query?: unknown }).query === 'string' && (s as { query: string }).query !== '') ||
+          (typeof (s as { body?: unknown }).body === 'string' && (s as { body: string }).body !== '')))
+    if (!ok) fail('tokenFrom', "entries must be 'header', { cookie: name }, { query: name }, { body: name } or a function")
   }
   return list
 }
@@ -203,12 +204,17 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
   }
 }
 
-function secretLength(options: GuardOptions<unknown>): number | undefined {
-  const s = options.secret
-  if (typeof s === 'string') return Buffer.byteLength(s, 'utf8')
-  if (s instanceof Uint8Array) return s.byteLength
-  if (s && typeof s === 'object' && 'symmetricKeySize' in s) return s.symmetricKeySize
-  return undefined
+/**
+ * The HMAC algorithms every secret is long enough for (RFC 7518 §3.2), or the failure naming the
+ * shortest one (`secret[1]` when several are given).
+ */
+function checkSecrets(options: GuardOptions<unknown>, sizes: readonly number[], algs: readonly JwsAlgorithm[]): void {
+  const shortest = sizes.indexOf(Math.min(...sizes))
+  const name = Array.isArray(options.secret) ? `secret[${shortest}]` : 'secret'
+  for (const alg of algs) {
+    const need = HMAC_MIN_BYTES[alg]!
+    if (sizes[shortest]! < need) fail(name, `is ${sizes[shortest]} bytes: ${alg} needs at least ${need}`)
+  }
 }
 
 function algorithms(
@@ -217,11 +223,11 @@ function algorithms(
   given: readonly JwsAlgorithm[] | undefined,
   option: string,
 ): JwsAlgorithm[] {
-  const secretBytes = secretLength(options)
+  const sizes = keys.secretSizes ?? []
   if (given === undefined) {
     if (keys.isSymmetric) {
-      const fitting = HMAC_ALGORITHMS.filter((a) => (secretBytes ?? 0) >= HMAC_MIN_BYTES[a]!)
-      if (fitting.length === 0) fail('secret', `is ${secretBytes} bytes: HS256 needs at least 32`)
+      const fitting = HMAC_ALGORITHMS.filter((a) => sizes.every((size) => size >= HMAC_MIN_BYTES[a]!))
+      if (fitting.length === 0) checkSecrets(options, sizes, ['HS256'])
       return [...fitting]
     }
     return [...(keys.inferredAlgorithms ?? ASYMMETRIC_ALGORITHMS)] as JwsAlgorithm[]
@@ -237,11 +243,7 @@ function algorithms(
     fail(option, 'has HMAC algorithms but the key source is a public key: that is algorithm confusion')
   }
   if (hmac.length === 0 && keys.isSymmetric) fail(option, 'has public-key algorithms but the key source is a "secret"')
-  if (keys.isSymmetric) {
-    for (const alg of hmac) {
-      if ((secretBytes ?? 0) < HMAC_MIN_BYTES[alg]!) fail('secret', `is ${secretBytes} bytes: ${alg} needs at least ${HMAC_MIN_BYTES[alg]}`)
-    }
-  }
+  if (keys.isSymmetric) checkSecrets(options, sizes, hmac)
   if (keys.inferredAlgorithms) {
     const unusable = given.filter((a) => !keys.inferredAlgorithms!.includes(a))
     if (unusable.length > 0) fail(option, `contains ${unusable.join(', ')}, which the "publicKey" cannot verify`)

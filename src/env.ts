@@ -67,13 +67,17 @@ function seconds(env: Env, name: string): number | undefined {
   }
 }
 
-/** `header`, `cookie:NAME`, `query:NAME`, comma-separated, in the order they are tried. */
+/** `header`, `cookie:NAME`, `query:NAME`, `body:NAME`, comma-separated, in the order they are tried. */
 function tokenFrom(env: Env): TokenSource[] | undefined {
   return list(env, 'JWT_TOKEN_FROM')?.map((item): TokenSource => {
     if (item === 'header') return 'header'
     const [kind, name, ...rest] = item.split(':')
-    if ((kind === 'cookie' || kind === 'query') && name && rest.length === 0) return kind === 'cookie' ? { cookie: name } : { query: name }
-    return invalid('JWT_TOKEN_FROM', `has "${item}": entries are header, cookie:NAME or query:NAME`)
+    if (!name || rest.length > 0)
+      return invalid('JWT_TOKEN_FROM', `has "${item}": entries are header, cookie:NAME, query:NAME or body:NAME`)
+    if (kind === 'cookie') return { cookie: name }
+    if (kind === 'query') return { query: name }
+    if (kind === 'body') return { body: name }
+    return invalid('JWT_TOKEN_FROM', `has "${item}": entries are header, cookie:NAME, query:NAME or body:NAME`)
   })
 }
 

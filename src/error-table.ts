@@ -96,6 +96,12 @@ export const ERROR_TABLE = Object.freeze({
     step: 'binding',
     description: 'A DPoP-bound token without a proof by its key.',
   },
+  ERR_MTLS_BINDING_INVALID: {
+    status: 401,
+    challenge: invalid,
+    step: 'binding',
+    description: 'A certificate-bound token (cnf x5t#S256) without that client certificate.',
+  },
   ERR_JWT_CNF_UNSUPPORTED: {
     status: 401,
     challenge: invalid,
@@ -120,6 +126,12 @@ export const ERROR_TABLE = Object.freeze({
     challenge: undefined,
     step: 'claims',
     description: 'A callback of yours threw: a server fault (or the explicit status it threw).',
+  },
+  ERR_BODY_NOT_PARSED: {
+    status: 500,
+    challenge: undefined,
+    step: 'request',
+    description: 'tokenFrom body met a form post no body parser parsed: the app must add one.',
   },
   ERR_ROUTE_DENIED: {
     status: 403,

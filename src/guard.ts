@@ -59,7 +59,13 @@ export interface Guard<C = DefaultClaims> {
   /** RFC 9728 metadata (`resourceMetadata`): adapters serve `document` on `path`. */
   readonly protectedResource: ProtectedResource | undefined
   /** The options after defaults, for diagnostics. */
-  readonly settings: Readonly<{ issuers: readonly string[]; algorithms: readonly string[]; realm: string }>
+  readonly settings: Readonly<{
+    issuers: readonly string[]
+    algorithms: readonly string[]
+    realm: string
+    /** Whether a token may come from a form body (`tokenFrom: { body }`): adapters must run after the body parser. */
+    readsBody: boolean
+  }>
 }
 
 /** Options of `guard.verify`. */
@@ -103,7 +109,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
       const known = verifiedAuth(s, token)
       const auth = known instanceof Promise ? await known : known
       // No proof comes with a bare token: it is a bearer use, unless the caller checks the binding.
-      if (verifyOptions?.bindingCheckedElsewhere !== true) checkBinding(undefined, undefined, auth)
+      if (verifyOptions?.bindingCheckedElsewhere !== true) checkBinding(undefined, undefined, auth, s.mtls)
       if (s.revocable) await checkRevocation(s, auth)
       return auth
     } catch (err) {
@@ -118,10 +124,10 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
    */
   const refuse = (found: ExtractedToken, err: unknown): never => reject(tokenSyntaxError(found) ?? err, found.scheme)
 
-  /** A verified token for a request without DPoP: refused if it is DPoP-bound. */
-  const unbound = (found: ExtractedToken, auth: AuthInfo<C>): AuthInfo<C> => {
+  /** A verified token for a request without DPoP: refused if it is DPoP-bound, or bound to a certificate not presented. */
+  const unbound = (found: ExtractedToken, auth: AuthInfo<C>, request: GuardRequest): AuthInfo<C> => {
     try {
-      checkBinding(found.scheme, undefined, auth)
+      checkBinding(found.scheme, undefined, auth, s.mtls, request)
     } catch (err) {
       refuse(found, err)
     }
@@ -148,9 +154,9 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     } catch (err) {
       return refuse(found, err)
     }
-    if (!(known instanceof Promise)) return unbound(found, known)
+    if (!(known instanceof Promise)) return unbound(found, known, request)
     return known.then(
-      (auth) => unbound(found, auth),
+      (auth) => unbound(found, auth, request),
       (err: unknown) => refuse(found, err),
     )
   }
@@ -161,7 +167,7 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
       if (dpop) checkTokenSyntax(found)
       const proof = dpop ? await checkProof(dpop, request, found) : undefined
       const auth = await verifiedAuth(s, found.token)
-      checkBinding(found.scheme, proof, auth)
+      checkBinding(found.scheme, proof, auth, s.mtls, request)
       if (dpop && proof) await rememberProof(dpop, proof, emit)
       if (s.revocable) await checkRevocation(s, auth)
       return auth
@@ -212,6 +218,11 @@ export function createGuard<C = DefaultClaims>(options: GuardOptions<C>): Guard<
     ready: () => s.keys.warm(s.issuerPolicies),
     reload: () => s.keys.reload(s.issuerPolicies),
     protectedResource: s.resource,
-    settings: Object.freeze({ issuers: s.issuerPolicies.map((i) => i.issuer), algorithms: [...s.algorithmList], realm: s.realm }),
+    settings: Object.freeze({
+      issuers: s.issuerPolicies.map((i) => i.issuer),
+      algorithms: [...s.algorithmList],
+      realm: s.realm,
+      readsBody: s.sources.some((source) => typeof source === 'object' && 'body' in source),
+    }),
   }
 }

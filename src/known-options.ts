@@ -38,6 +38,7 @@ const GUARD = names<GuardOptions<unknown>>({
   decryption: true,
   cache: true,
   dpop: true,
+  mtls: true,
   resourceMetadata: true,
   maxTokenLength: true,
 })

@@ -9,10 +9,17 @@ import type { DecryptionOptions } from './jwe/options.js'
 import type { RevocationStore } from './revocation/store.js'
 import type { CacheOptions } from './cache.js'
 import type { DpopOptions } from './dpop/options.js'
+import type { MtlsOptions } from './mtls/options.js'
 import type { ResourceMetadataOptions } from './http/metadata.js'
 import type { CryptoKeyLike, KeyInput } from './keys/input.js'
 
 export type { CryptoKeyLike, KeyInput } from './keys/input.js'
+
+/** One public verification key as `publicKey` takes it. */
+export type PublicKeyInput = string | JWK | KeyObject | CryptoKeyLike
+
+/** One HMAC secret as `secret` takes it. */
+export type SecretInput = string | Uint8Array | KeyObject
 
 /** JWS algorithms jwtguard can verify. `none` is not one of them. */
 export type JwsAlgorithm =
@@ -70,12 +77,24 @@ export interface GuardOptions<C = DefaultClaims> {
   jwksUri?: string
   /** A local JSON Web Key Set (public keys). */
   jwks?: JSONWebKeySet
-  /** One public key: PEM (SPKI or certificate), JWK or `KeyObject`. Imported once. */
-  publicKey?: string | JWK | KeyObject | CryptoKeyLike
-  /** Shared secret for HS256/384/512; at least as long as the hash output. */
-  secret?: string | Uint8Array | KeyObject
-  /** Keys from anywhere (a KMS, a database). Return `undefined` when no key matches. */
-  getKey?: (protectedHeader: JWSHeaderParameters, token: string) => KeyInput | undefined | Promise<KeyInput | undefined>
+  /**
+   * Public key(s): PEM (SPKI or certificate), JWK, `KeyObject` or `CryptoKey`, imported once. An array
+   * of up to 4 (rotation) is tried in order; RSA and EC keys may be mixed, each fits its own algorithms.
+   */
+  publicKey?: PublicKeyInput | readonly PublicKeyInput[]
+  /**
+   * Shared secret(s) for HS256/384/512, each at least as long as the hash output (32 bytes for HS256).
+   * `[current, next]` (up to 4) for rotation: tried in order. Never a PEM key.
+   */
+  secret?: SecretInput | readonly SecretInput[]
+  /**
+   * Keys from anywhere (a KMS, a database). Return `undefined` when no key matches, or an array of
+   * candidates (rotation): the first 4 are tried in order, the rest never read.
+   */
+  getKey?: (
+    protectedHeader: JWSHeaderParameters,
+    token: string,
+  ) => KeyInput | readonly KeyInput[] | undefined | Promise<KeyInput | readonly KeyInput[] | undefined>
   /** Allow-list of JWS algorithms. Default: inferred from the key source. */
   algorithms?: JwsAlgorithm[]
   /** Required `typ` header, e.g. `'at+jwt'` (RFC 9068). Compared case-insensitively, `application/` optional. */
@@ -141,6 +160,13 @@ export interface GuardOptions<C = DefaultClaims> {
    * Bearer token, whether or not this is set. `true` for the defaults.
    */
   dpop?: DpopOptions | boolean
+  /**
+   * Accept certificate-bound tokens (RFC 8705 §3): a token with `cnf["x5t#S256"]` passes only
+   * when the client certificate of the TLS connection (or, from a trusted proxy, of its RFC 9440
+   * `Client-Cert` header) has that SHA-256 thumbprint; self-signed certificates are fine (no chain
+   * validation). Without it such tokens are refused. Tokens without `cnf` are unaffected. Default off.
+   */
+  mtls?: MtlsOptions | false
   /**
    * RFC 9728 Protected Resource Metadata: adapters serve it on
    * `/.well-known/oauth-protected-resource[/path]`, and 401 challenges carry

@@ -71,5 +71,5 @@ export interface AuthInfo<C = DefaultClaims> {
   /** `true` when the token arrived as a JWE. */
   encrypted: boolean
   /** The key a sender-constrained token is bound to (RFC 7800 `cnf`; `jkt` for DPoP), read before any schema transform. */
-  cnf?: { jkt?: string }
+  cnf?: { jkt?: string; 'x5t#S256'?: string }
 }

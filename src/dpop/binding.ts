@@ -2,6 +2,8 @@ import { GuardError } from '../errors.js'
 import { checkHost, headerCount, originFormTarget, type ExtractedToken, type GuardRequest } from '../intake/request.js'
 import { listenerOrigins } from './listener.js'
 import type { AuthInfo } from '../types.js'
+import { checkCertificateBinding } from '../mtls/certificate.js'
+import type { MtlsPolicy } from '../mtls/policy.js'
 import { invalidProof, verifyProof, type CheckedProof, type DpopPolicy } from './proof.js'
 
 function singleProof(request: GuardRequest): string {
@@ -36,11 +38,18 @@ export async function checkProof(
 }
 
 /**
- * After the token is verified: RFC 9449 §7.1. A token bound to a key (`cnf.jkt`)
+ * After the token is verified, on every request: RFC 9449 §7.1. A token bound to a key (`cnf.jkt`)
  * is accepted only with a proof by that key, never as a bearer token (a
- * `scheme` other than `DPoP`: `Bearer`, a cookie, or `guard.verify`).
+ * `scheme` other than `DPoP`: `Bearer`, a cookie, or `guard.verify`). A token bound to a
+ * client certificate (`cnf["x5t#S256"]`, only with `mtls`) only with that certificate (RFC 8705 §3).
  */
-export function checkBinding(scheme: ExtractedToken['scheme'], proof: CheckedProof | undefined, auth: AuthInfo<unknown>): void {
+export function checkBinding(
+  scheme: ExtractedToken['scheme'],
+  proof: CheckedProof | undefined,
+  auth: AuthInfo<unknown>,
+  mtls?: MtlsPolicy,
+  request?: GuardRequest,
+): void {
   const jkt = auth.cnf?.jkt
   if (scheme === 'DPoP') {
     if (jkt === undefined || jkt !== proof?.jkt)
@@ -48,4 +57,6 @@ export function checkBinding(scheme: ExtractedToken['scheme'], proof: CheckedPro
   } else if (jkt !== undefined) {
     throw new GuardError('ERR_DPOP_BINDING_INVALID', 'DPoP-bound token sent as Bearer', { reason: 'bound_as_bearer' })
   }
+  const x5t = auth.cnf?.['x5t#S256']
+  if (x5t !== undefined) checkCertificateBinding(mtls, request, x5t)
 }

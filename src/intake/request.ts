@@ -1,5 +1,6 @@
 import { callbackError, isThenable, promiseReturned } from '../callbacks.js'
 import { GuardError } from '../errors.js'
+import { readBody } from './body.js'
 
 /** The framework-neutral request every adapter builds. Header names are lower-case. */
 export interface GuardRequest {
@@ -16,9 +17,14 @@ export interface GuardRequest {
   /**
    * The connection the request came on, as the server's socket reports it (a
    * `net.Socket` or `tls.TLSSocket` fits): read only for DPoP without
-   * `dpop.origin`, whose `htu` must then name the address the server listens on.
+   * `dpop.origin`, whose `htu` must then name the address the server listens on,
+   * and for `mtls` (the client certificate, the peer's address).
    */
   connection?: RequestConnection | undefined
+  /** The body the app's parser left (`tokenFrom: { body }` only): form fields, or `undefined` if none ran. */
+  readonly body?: unknown
+  /** The parser a form body needs in this framework, named in the 500 when none ran. */
+  readonly bodyParser?: string | undefined
 }
 
 /** What the server itself knows of a connection: nothing in it comes from the client. */
@@ -27,10 +33,20 @@ export interface RequestConnection {
   readonly localPort?: number | undefined
   /** `true` on a TLS connection. */
   readonly encrypted?: boolean | undefined
+  /** The peer's address, compared with `mtls.trustedProxies`. */
+  readonly remoteAddress?: string | undefined
+  /** A TLS socket's client certificate (`raw`: its DER), for `mtls`. */
+  getPeerCertificate?(detailed: boolean): { raw?: Buffer } | null | undefined
 }
 
 /** Where a token is taken from. */
-export type TokenSource = 'header' | { cookie: string } | { query: string } | ((request: GuardRequest) => string | undefined)
+export type TokenSource =
+  | 'header'
+  | { cookie: string }
+  | { query: string }
+  /** RFC 6750 §2.2: a form-encoded body field, parsed by the app's own body parser. */
+  | { body: string }
+  | ((request: GuardRequest) => string | undefined)
 
 /** A token found on a request, and how it was presented. */
 export interface ExtractedToken {
@@ -197,7 +213,12 @@ export function locateToken(
     if (source === 'header') next = fromAuthorization(request, schemes)
     else if (typeof source === 'function') next = fromFunction(source, request)
     else {
-      const token = 'cookie' in source ? readCookie(request, source.cookie) : readQuery(request, source.query)
+      const token =
+        'cookie' in source
+          ? readCookie(request, source.cookie)
+          : 'query' in source
+            ? readQuery(request, source.query)
+            : readBody(request, source.body)
       next = token ? { token, scheme: undefined } : undefined
     }
     if (!next) continue

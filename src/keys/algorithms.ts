@@ -48,11 +48,3 @@ export function keyShapeFor(alg: string): { kty: 'RSA' | 'EC' | 'OKP' | 'oct'; c
       return undefined
   }
 }
-
-/** Algorithms a public key can verify, from its type and curve. */
-export function algorithmsForKeyShape(kty: string, crv: string | undefined): JwsAlgorithm[] {
-  return ASYMMETRIC_ALGORITHMS.filter((alg) => {
-    const shape = keyShapeFor(alg)
-    return shape?.kty === kty && (shape.crv === undefined || shape.crv === crv)
-  })
-}

@@ -43,6 +43,10 @@ export function importPublicKey(input: unknown, option: string): KeyObject {
 
 /** Imports the HMAC secret; its length is checked against the algorithms by the caller. */
 export function importSecret(input: unknown, option: string): KeyObject {
+  // A PEM given as a secret is a public key about to be used as an HMAC key: algorithm confusion.
+  if (typeof input === 'string' && input.includes('-----BEGIN ')) {
+    throw new TypeError(`jwtguard: option "${option}" holds a PEM key: an HMAC secret is never a public or private key`)
+  }
   if (typeof input === 'string' && input !== '') return createSecretKey(Buffer.from(input, 'utf8'))
   if (input instanceof Uint8Array && input.byteLength > 0) return createSecretKey(Buffer.from(input))
   if (isCryptoKey(input) && input.type === 'secret') return KeyObject.from(input)

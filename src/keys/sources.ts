@@ -5,8 +5,9 @@ import { GuardError } from '../errors.js'
 import type { EventSink } from '../events.js'
 import type { IssuerPolicy } from '../claims/validate.js'
 import type { GuardOptions, KeyInput } from '../options.js'
-import { algorithmsForKeyShape, HMAC_MIN_BYTES, keyShapeFor } from './algorithms.js'
-import { KeySet } from './jwk.js'
+import { ALL_ALGORITHMS, HMAC_MIN_BYTES, isHmac } from './algorithms.js'
+import { KeySet, MAX_CANDIDATES } from './jwk.js'
+import { fitsAlg, jwkAlgOf, sameAlg } from './fit.js'
 import { importPublicKey, importSecret } from './import.js'
 import { HELD, type Candidate, type KeyLease } from './lease.js'
 import { RemoteKeySet, type RemoteSettings } from './remote.js'
@@ -22,6 +23,8 @@ export interface KeyResolver {
   /** Algorithms this source can verify with, when it knows (used for defaults). */
   readonly inferredAlgorithms: readonly string[] | undefined
   readonly isSymmetric: boolean
+  /** Byte length of each `secret` (symmetric sources), checked against the HMAC algorithms by the caller. */
+  readonly secretSizes?: readonly number[] | undefined
   resolve(header: JWSHeaderParameters, issuer: IssuerPolicy, token: string): Candidate[] | Promise<Candidate[]>
   /** Loads remote keys now (for `guard.ready()`); no-op for local sources. */
   warm(issuers: readonly IssuerPolicy[]): Promise<void>
@@ -37,46 +40,53 @@ export interface KeyResolver {
 
 const KEY_SOURCES = ['jwksUri', 'jwks', 'publicKey', 'secret', 'getKey'] as const
 
-function shapeOf(key: KeyObject): { kty: string; crv?: string } {
-  if (key.type === 'secret') return { kty: 'oct' }
-  const type = key.asymmetricKeyType
-  if (type === 'rsa' || type === 'rsa-pss') return { kty: 'RSA' }
-  if (type === 'ed25519') return { kty: 'OKP', crv: 'Ed25519' }
-  if (type === 'ec') {
-    const named = key.asymmetricKeyDetails?.namedCurve
-    const crv = named === 'prime256v1' ? 'P-256' : named === 'secp384r1' ? 'P-384' : named === 'secp521r1' ? 'P-521' : named
-    return crv === undefined ? { kty: 'EC' } : { kty: 'EC', crv }
+/** A local key as given in the options, with the `alg` its JWK binds it to. */
+interface LocalKey {
+  key: KeyObject
+  bound: string | undefined
+}
+
+/**
+ * `publicKey` or `secret`, one key or several for rotation (at most `MAX_CANDIDATES`), imported once.
+ * The candidates for each algorithm are found at construction: a token pays only a map lookup.
+ */
+function staticResolver(keys: readonly LocalKey[], symmetric: boolean): KeyResolver {
+  const byAlg = new Map<string, Candidate[]>()
+  for (const alg of ALL_ALGORITHMS) {
+    const fitting = keys.filter(({ key, bound }) => fitsAlg(key, alg) && sameAlg(bound, alg))
+    if (fitting.length > 0)
+      byAlg.set(
+        alg,
+        fitting.map(({ key }) => ({ key, lease: HELD })),
+      )
   }
-  return { kty: String(type) }
-}
-
-function fitsAlg(key: KeyObject, alg: string): boolean {
-  const need = keyShapeFor(alg)
-  const have = shapeOf(key)
-  return need !== undefined && need.kty === have.kty && (need.crv === undefined || need.crv === have.crv)
-}
-
-/** A JWK's own `alg` binds it to that algorithm (EdDSA and Ed25519 name the same one). */
-export function jwkAlgOf(input: unknown): string | undefined {
-  return typeof input === 'object' && input !== null && 'kty' in input && typeof (input as JWK).alg === 'string'
-    ? (input as JWK).alg
-    : undefined
-}
-
-const sameAlg = (bound: string | undefined, alg: string): boolean =>
-  bound === undefined || bound === alg || ((bound === 'EdDSA' || bound === 'Ed25519') && (alg === 'EdDSA' || alg === 'Ed25519'))
-
-function staticResolver(key: KeyObject, symmetric: boolean, bound?: string): KeyResolver {
-  const shape = shapeOf(key)
-  const candidate: Candidate = { key, lease: HELD }
+  const none: Candidate[] = []
   return {
-    inferredAlgorithms: symmetric ? undefined : algorithmsForKeyShape(shape.kty, shape.crv).filter((a) => sameAlg(bound, a)),
+    inferredAlgorithms: symmetric ? undefined : [...byAlg.keys()].filter((alg) => !isHmac(alg)),
     isSymmetric: symmetric,
-    resolve: (header) => (fitsAlg(key, header.alg!) && sameAlg(bound, header.alg!) ? [candidate] : []),
+    secretSizes: symmetric ? keys.map(({ key }) => key.symmetricKeySize ?? 0) : undefined,
+    resolve: (header) => byAlg.get(header.alg!) ?? none,
     warm: async () => {},
     reload: async () => {},
     kids: () => [],
   }
+}
+
+/**
+ * The elements of `secret` or `publicKey`: one value, or an array of 1 to `MAX_CANDIDATES` tried in
+ * order (rotation). Each element is named with its index (`secret[1]`) when it is refused.
+ */
+function localKeys(value: unknown, option: 'secret' | 'publicKey'): LocalKey[] {
+  const list = Array.isArray(value) ? value : [value]
+  const name = (i: number) => (Array.isArray(value) ? `${option}[${i}]` : option)
+  if (list.length === 0 || list.length > MAX_CANDIDATES) {
+    throw new TypeError(`jwtguard: option "${option}" as an array must hold 1 to ${MAX_CANDIDATES} keys`)
+  }
+  return list.map((input: unknown, i) =>
+    option === 'secret'
+      ? { key: importSecret(input, name(i)), bound: undefined }
+      : { key: importPublicKey(input, name(i)), bound: jwkAlgOf(input) },
+  )
 }
 
 function localSetResolver(jwks: JSONWebKeySet, emit: EventSink | undefined): KeyResolver {
@@ -145,36 +155,44 @@ function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolve
   let lease: KeyLease = { withdrawn: false }
   let imported = new WeakMap<object, Candidate>()
   const toCandidate = (input: KeyInput, alg: string): Candidate => {
-    if (typeof input === 'object' && imported.has(input)) return imported.get(input)!
+    if (typeof input === 'object' && input !== null && imported.has(input)) return imported.get(input)!
     let key: KeyObject
-    if (alg.startsWith('HS'))
-      key = input instanceof Uint8Array || typeof input === 'string' ? importSecret(input, 'getKey') : (input as KeyObject)
-    else if ((input as JWK).kty === 'oct') throw new TypeError('symmetric key for an asymmetric algorithm')
+    if (isHmac(alg)) key = importSecret(input, 'getKey')
+    else if ((input as JWK | null)?.kty === 'oct') throw new TypeError('symmetric key for an asymmetric algorithm')
     else key = importPublicKey(input, 'getKey')
-    if (alg.startsWith('HS') && (key.symmetricKeySize ?? 0) < HMAC_MIN_BYTES[alg]!) throw new TypeError('HMAC key shorter than the hash')
+    if (isHmac(alg) && (key.symmetricKeySize ?? 0) < HMAC_MIN_BYTES[alg]!) throw new TypeError('HMAC key shorter than the hash')
     const candidate: Candidate = { key, lease }
     if (typeof input === 'object') imported.set(input, candidate)
     return candidate
+  }
+  /** The keys that fit the token's `alg`, in the order given; past `MAX_CANDIDATES` nothing is read or imported. */
+  const candidatesOf = (given: KeyInput | readonly KeyInput[], alg: string): Candidate[] => {
+    const list: readonly KeyInput[] = Array.isArray(given) ? given : [given as KeyInput]
+    const out: Candidate[] = []
+    for (let i = 0; i < list.length && i < MAX_CANDIDATES; i++) {
+      const input = list[i]!
+      const candidate = toCandidate(input, alg)
+      if (fitsAlg(candidate.key, alg) && sameAlg(jwkAlgOf(input), alg)) out.push(candidate)
+    }
+    return out
   }
   return {
     inferredAlgorithms: undefined,
     isSymmetric: false,
     resolve: async (header, _issuer, token) => {
-      let input: KeyInput | undefined
+      let given: KeyInput | readonly KeyInput[] | undefined
       try {
-        input = await getKey(header, token)
+        given = await getKey(header, token)
       } catch (err) {
         // A key source that fails may only be down: 503, never a refused token (unless it threw a status of its own).
         throw callbackError(err, 'getKey', 'ERR_KEY_SOURCE_UNAVAILABLE', 'Key source unavailable', 'get_key_failed')
       }
-      if (input === undefined || input === null) return []
-      let candidate: Candidate
+      if (given === undefined || given === null) return []
       try {
-        candidate = toCandidate(input, header.alg!)
+        return candidatesOf(given, header.alg!)
       } catch (cause) {
         throw new GuardError('ERR_JWKS_NO_MATCHING_KEY', 'No matching key', { reason: 'get_key_unusable' }, { cause })
       }
-      return fitsAlg(candidate.key, header.alg!) && sameAlg(jwkAlgOf(input), header.alg!) ? [candidate] : []
     },
     warm: async () => {},
     reload: async () => {
@@ -201,9 +219,9 @@ export function createKeyResolver(
     throw new TypeError(`jwtguard: options ${given.map((g) => `"${g}"`).join(' and ')} are exclusive: give one key source`)
   switch (given[0]) {
     case 'publicKey':
-      return staticResolver(importPublicKey(options.publicKey, 'publicKey'), false, jwkAlgOf(options.publicKey))
+      return staticResolver(localKeys(options.publicKey, 'publicKey'), false)
     case 'secret':
-      return staticResolver(importSecret(options.secret, 'secret'), true)
+      return staticResolver(localKeys(options.secret, 'secret'), true)
     case 'jwks':
       return localSetResolver(options.jwks!, emit)
     case 'getKey':

@@ -48,7 +48,7 @@ function verified<C>(
     roles: s.roles(payload),
     encrypted,
   }
-  const cnf = confirmationOf(payload)
+  const cnf = confirmationOf(payload, s.mtls !== undefined)
   if (cnf) auth.cnf = cnf
   return {
     auth,

@@ -18,7 +18,7 @@ export async function traceToken<C>(s: Settings<C>, token: string, trace: Trace,
   // No proof comes with a bare token, as in `verify`: a bound token is refused unless its binding is checked elsewhere
   // (then the binding step did not run, and is not reported passed).
   if (!bindingCheckedElsewhere || auth.cnf === undefined) {
-    checkBinding(undefined, undefined, auth)
+    checkBinding(undefined, undefined, auth, s.mtls)
     trace.passed.add('binding')
   }
   if (s.revocable) {
@@ -47,7 +47,7 @@ export async function traceRequest<C>(s: Settings<C>, request: GuardRequest, tra
     if (proof) trace.passed.add('dpop-proof')
     checkSize(s, found.token)
     const { auth } = await verifyToken(s, found.token, trace)
-    checkBinding(found.scheme, proof, auth)
+    checkBinding(found.scheme, proof, auth, s.mtls, request)
     trace.passed.add('binding')
     if (s.revocable) {
       await checkRevocation(s, auth)

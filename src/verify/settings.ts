@@ -1,3 +1,4 @@
+import { mtlsPolicy, type MtlsPolicy } from '../mtls/policy.js'
 import { compileReader, type GrantReader } from '../authz/grants.js'
 import type { StandardSchemaV1 } from '../claims/schema.js'
 import { normalizeTyp, type ClaimPolicy, type IssuerPolicy } from '../claims/validate.js'
@@ -47,6 +48,8 @@ export interface Settings<C> {
   /** Verifications in progress, by token: concurrent requests with one new token share one verification. */
   readonly inflight: Map<string, Promise<Verified<C>>>
   readonly dpop: DpopPolicy | undefined
+  /** Certificate-bound tokens (RFC 8705), when `mtls` is set. */
+  readonly mtls: MtlsPolicy | undefined
   readonly isRevoked: ((auth: AuthInfo<C>) => unknown) | undefined
   readonly revocation: RevocationStore | undefined
   /** Whether any revocation check is configured (skipped entirely otherwise). */
@@ -101,6 +104,7 @@ export function resolveSettings<C>(options: GuardOptions<C>): Settings<C> {
     cache: cache ? new VerifiedCache<C>(cache) : undefined,
     inflight: new Map(),
     dpop,
+    mtls: options.mtls === undefined || options.mtls === false ? undefined : mtlsPolicy(options.mtls),
     isRevoked: options.isRevoked as Settings<C>['isRevoked'],
     revocation: options.revocation,
     revocable: options.isRevoked !== undefined || options.revocation !== undefined,
@@ -116,5 +120,6 @@ function bearerMethods(sources: readonly TokenSource[]): string[] {
   for (const s of sources)
     if (s === 'header') methods.add('header')
     else if (typeof s === 'object' && 'query' in s) methods.add('query')
+    else if (typeof s === 'object' && 'body' in s) methods.add('body')
   return [...methods]
 }

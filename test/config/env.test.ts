@@ -55,7 +55,7 @@ describe('optionsFromEnv reads every JWT_* variable', () => {
         JWT_CLOCK_TOLERANCE: '30',
         JWT_MAX_TOKEN_AGE: '2h',
         JWT_REQUIRED_CLAIMS: 'sub, jti',
-        JWT_TOKEN_FROM: 'header, cookie:session, query:access_token',
+        JWT_TOKEN_FROM: 'header, cookie:session, query:access_token, body:access_token',
         JWT_DPOP: 'required',
       }),
     ).toEqual({
@@ -65,7 +65,7 @@ describe('optionsFromEnv reads every JWT_* variable', () => {
       clockTolerance: 30,
       maxTokenAge: 7200,
       requiredClaims: ['sub', 'jti'],
-      tokenFrom: ['header', { cookie: 'session' }, { query: 'access_token' }],
+      tokenFrom: ['header', { cookie: 'session' }, { query: 'access_token' }, { body: 'access_token' }],
       dpop: { required: true },
     })
     expect(optionsFromEnv({ ...BASE, JWT_DPOP: 'true' }).dpop).toBe(true)
@@ -82,7 +82,8 @@ describe('optionsFromEnv reads every JWT_* variable', () => {
     [{ JWT_CLOCK_TOLERANCE: '-5' }, /JWT_CLOCK_TOLERANCE must be a number of seconds/],
     [{ JWT_MAX_TOKEN_AGE: '1 fortnight' }, /JWT_MAX_TOKEN_AGE must be a number of seconds/],
     [{ JWT_TOKEN_FROM: 'cookie:' }, /JWT_TOKEN_FROM has "cookie:"/],
-    [{ JWT_TOKEN_FROM: 'body:access_token' }, /JWT_TOKEN_FROM has "body:access_token"/],
+    [{ JWT_TOKEN_FROM: 'form:access_token' }, /JWT_TOKEN_FROM has "form:access_token"/],
+    [{ JWT_TOKEN_FROM: 'body:' }, /JWT_TOKEN_FROM has "body:"/],
     [{ JWT_TOKEN_FROM: 'query:a:b' }, /JWT_TOKEN_FROM has "query:a:b"/],
     [{ JWT_DPOP: 'yes' }, /JWT_DPOP must be true, required or false/],
   ])('refuses %j with a TypeError naming the variable', (extra, message) => {

@@ -29,6 +29,7 @@ const preludes: Record<string, Record<number, string>> = {
       strings('jwksUri', 'issuer', 'audience'),
     3: `declare const app: import('fastify').FastifyInstance\n` + strings('publicPem', 'issuer', 'audience'),
   },
+  'docs/mtls.md': { 0: `import { jwtGuard } from 'jwtguard/express'\n` + expressApp + strings('issuer', 'audience') },
   'docs/options.md': { 0: `import { createGuard } from 'jwtguard'\n` },
   'docs/presets.md': { 0: `import { jwtGuard } from 'jwtguard/express'\n` + strings('issuer', 'audience') },
   'docs/revocation.md': { 0: strings('issuer', 'audience', 'jti', 'sub') + 'declare const exp: number\n' },
@@ -46,6 +47,8 @@ const subpaths = {
   'jwtguard/adapter': 'src/adapter.ts',
   'jwtguard/testing': 'src/testing/index.ts',
   'jwtguard/redis': 'src/revocation/redis.ts',
+  // Installed under an npm alias here (beside @fastify/formbody 7 for Fastify 4); users import it by its name.
+  '@fastify/formbody': 'node_modules/formbody5/types/index.d.ts',
 }
 
 interface Block {

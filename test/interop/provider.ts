@@ -36,6 +36,11 @@ export interface ProviderOptions {
   encrypt?: { publicJwk: JWK | KeyObject; kid?: string }
   /** Enable DPoP (RFC 9449) at the token endpoint. Default `false`. */
   dpop?: boolean
+  /**
+   * Issue certificate-bound tokens (RFC 8705, `features.mTLS.certificateBoundAccessTokens`). The provider
+   * runs on plain HTTP here: `token({ clientCertificate })` hands it the client's certificate PEM in a header.
+   */
+  mtls?: boolean
 }
 
 export interface TokenParams {
@@ -45,6 +50,8 @@ export interface TokenParams {
   scope?: string
   /** A DPoP proof JWT for the token endpoint, sent as the `DPoP` header. */
   dpopProof?: string
+  /** With `mtls`: the PEM of the client certificate the token is bound to. */
+  clientCertificate?: string
 }
 
 export interface RunningProvider {
@@ -132,6 +139,7 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Runn
           response_types: [],
           redirect_uris: [],
           token_endpoint_auth_method: 'client_secret_basic',
+          ...(options.mtls && { tls_client_certificate_bound_access_tokens: true }),
         },
       ],
       jwks: { keys: [...signing, ec] },
@@ -141,6 +149,12 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Runn
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },
         dPoP: { enabled: options.dpop === true },
+        mTLS: {
+          enabled: options.mtls === true,
+          certificateBoundAccessTokens: true,
+          getCertificate: (ctx: { get(name: string): string }) =>
+            Buffer.from(ctx.get('x-test-client-certificate'), 'base64url').toString('utf8') || undefined,
+        },
         resourceIndicators: {
           enabled: true,
           defaultResource: () => resource,
@@ -173,6 +187,7 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Runn
         'content-type': 'application/x-www-form-urlencoded',
       }
       if (params.dpopProof) headers.dpop = params.dpopProof
+      if (params.clientCertificate) headers['x-test-client-certificate'] = Buffer.from(params.clientCertificate).toString('base64url')
       const body = new URLSearchParams({
         grant_type: 'client_credentials',
         resource: params.resource ?? resource,
