@@ -65,6 +65,7 @@ const NOT_IN_JSON: Record<string, string> = {
   revocation: 'needs a store object: not available in a config file',
   onEvent: 'is set by jwtguard serve (metrics)',
   claimsSchema: 'is a schema object: not available in a config file',
+  mtls: "is not supported in gateway mode yet: the TLS connection /verify sees is the proxy's, not the client's",
 }
 const PRESET_ARGUMENTS: Record<PresetName, string[]> = {
   auth0: ['rolesClaim'],
@@ -126,6 +127,10 @@ function guardOptionsOf(value: unknown, publicOrigin: unknown, problems: string[
     if (NOT_IN_JSON[key]) problems.push(`guard.${key} ${NOT_IN_JSON[key]}`)
     else if (!GUARD_FIELDS.includes(key)) problems.push(`guard: unknown field "${key}"${didYouMean(key, GUARD_FIELDS)}`)
   }
+  // The gateway is asked about the request's line and headers only: a body token would be a 500 on every form post.
+  const sources = Array.isArray(value.tokenFrom) ? value.tokenFrom : [value.tokenFrom]
+  if (sources.some((source) => isObject(source) && 'body' in source))
+    problems.push('guard.tokenFrom: { body } cannot work in gateway mode: the proxy never forwards the request body to /verify')
   // Only the fields a config may set reach createGuard; the preset first, so that explicit fields win.
   const own = Object.fromEntries(Object.entries(value).filter(([key]) => key !== 'preset' && GUARD_FIELDS.includes(key)))
   const options = { ...(value.preset === undefined ? {} : presetOf(value.preset, problems)), ...own } as GuardOptions

@@ -135,6 +135,16 @@ describe('jwtguard serve: configuration', () => {
       'guard.preset (okta): unknown field "clientId" (it takes none)',
     ])
   })
+
+  it('refuses a body token source and mtls, which /verify cannot see, rather than failing every such request', () => {
+    expect(problemsOf({ guard: { ...GUARD, tokenFrom: ['header', { body: 'access_token' }] } })).toEqual([
+      'guard.tokenFrom: { body } cannot work in gateway mode: the proxy never forwards the request body to /verify',
+    ])
+    expect(problemsOf({ guard: { ...GUARD, tokenFrom: { body: 'access_token' } } })).toHaveLength(1)
+    expect(problemsOf({ guard: { ...GUARD, mtls: true } })).toEqual([
+      "guard.mtls is not supported in gateway mode yet: the TLS connection /verify sees is the proxy's, not the client's",
+    ])
+  })
 })
 
 describe('jwtguard serve --check', () => {
