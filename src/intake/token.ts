@@ -1,3 +1,4 @@
+import { deepFreeze } from '../cache.js'
 import { GuardError } from '../errors.js'
 
 /** Default cap on the token length, in bytes (the token is ASCII once it passed intake). */
@@ -49,6 +50,28 @@ export function decodeJsonSegment(segment: string, what: string): Record<string,
 }
 
 /**
+ * Parsed headers by their segment. A service sees a handful of distinct
+ * headers (one per key, algorithm and type), so most tokens skip decoding and
+ * parsing theirs. Every token with that header shares the object: it is
+ * frozen. Bounded: a flood of distinct headers empties it, nothing more.
+ */
+const headers = new Map<string, Record<string, unknown>>()
+const HEADERS_MAX = 256
+/** Longer headers (an embedded `jwk`, an `x5c` chain) are parsed each time. */
+const HEADER_CACHED_LENGTH = 512
+
+function headerOf(segment: string): Record<string, unknown> {
+  const known = headers.get(segment)
+  if (known) return known
+  const header = deepFreeze(decodeJsonSegment(segment, 'header'))
+  if (segment.length <= HEADER_CACHED_LENGTH) {
+    if (headers.size >= HEADERS_MAX) headers.clear()
+    headers.set(segment, header)
+  }
+  return header
+}
+
+/**
  * Everything checked before any crypto: size, compact form, canonical
  * base64url, the number of segments, a JSON object header (and payload for a
  * JWS). Costs O(length) and allocates nothing big for hostile input.
@@ -59,7 +82,7 @@ export function parseToken(raw: string, maxLength: number): ParsedToken {
   if (segments.length !== 3 && segments.length !== 5) throw malformed('segment_count')
   for (const segment of segments) if (!isCanonicalSegment(segment)) throw malformed('not_base64url')
   const encrypted = segments.length === 5
-  const header = decodeJsonSegment(segments[0]!, 'header')
+  const header = headerOf(segments[0]!)
   if (typeof header.alg !== 'string' || header.alg === '') throw malformed('alg_missing')
   if (encrypted) {
     // JWE: header, encrypted key (empty for dir / ECDH-ES), iv, ciphertext, tag.

@@ -1,5 +1,6 @@
 import { tokenDigest } from '../cache.js'
 import type { AuthInfo } from '../types.js'
+import type { Verified } from './verified.js'
 import type { Settings } from './settings.js'
 import { checkSize, verifyToken } from './token.js'
 
@@ -23,26 +24,31 @@ export function verifiedAuth<C>(s: Settings<C>, token: string): AuthInfo<C> | Pr
 }
 
 /**
- * One shared verification per distinct token in flight, then the full
- * verification, then the cache. Throws synchronously what intake refuses;
- * everything later rejects.
+ * The full verification, then the cache; one shared verification per distinct
+ * token while it waits. Throws synchronously what intake refuses, and what an
+ * answer known at once refuses (held keys, HMAC); everything later rejects.
  */
-function verifyCached<C>(s: Settings<C>, token: string, digest: string | undefined): Promise<AuthInfo<C>> {
+function verifyCached<C>(s: Settings<C>, token: string, digest: string | undefined): AuthInfo<C> | Promise<AuthInfo<C>> {
   checkSize(s, token)
   // Keyed by the token itself: an entry lives only while its verification runs.
   const running = s.inflight.get(token)
   if (running) return running.then(({ auth }) => ({ ...auth }))
   const work = verifyToken(s, token)
+  if (!(work instanceof Promise)) return remember(s, digest, work)
   s.inflight.set(token, work)
   return work.then(
-    ({ auth, until, lease }) => {
+    (verified) => {
       s.inflight.delete(token)
-      if (digest !== undefined) s.cache?.set(digest, auth, until, lease)
-      return auth
+      return remember(s, digest, verified)
     },
     (err: unknown) => {
       s.inflight.delete(token)
       throw err
     },
   )
+}
+
+function remember<C>(s: Settings<C>, digest: string | undefined, { auth, until, lease }: Verified<C>): AuthInfo<C> {
+  if (digest !== undefined) s.cache?.set(digest, auth, until, lease)
+  return auth
 }

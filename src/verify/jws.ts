@@ -14,9 +14,16 @@ const keyOf = (candidate: Candidate): Candidate['key'] => candidate.key
 /**
  * A JWS: header, keys, signature, claims; the same for a plain token and for
  * the inside of a JWE. Header checks throw synchronously; `then` runs on the
- * verified result in the same step as the claim checks (one promise hop less per token).
+ * verified result in the same step as the claim checks (one promise hop less
+ * per token). With held keys and an HMAC signature nothing waits: the result
+ * (or the refusal) comes synchronously.
  */
-export function verifyJws<C, T>(s: Settings<C>, parsed: ParsedToken, then: (result: Signed) => T | Promise<T>, trace?: Trace): Promise<T> {
+export function verifyJws<C, T>(
+  s: Settings<C>,
+  parsed: ParsedToken,
+  then: (result: Signed) => T | Promise<T>,
+  trace?: Trace,
+): T | Promise<T> {
   const header = parsed.header as JWSHeaderParameters
   const payload = parsed.payload!
   if (trace) {
@@ -24,14 +31,16 @@ export function verifyJws<C, T>(s: Settings<C>, parsed: ParsedToken, then: (resu
     trace.payload = payload
   }
   const issuer = checkJwsHeader(s, header, payload, trace)
-  const signed = (candidates: readonly Candidate[]): Promise<T> => {
+  const signed = (candidates: readonly Candidate[]): T | Promise<T> => {
     checkCandidates(candidates)
     trace?.passed.add('key')
-    return verifySignature(parsed.raw, header.alg!, candidates.map(keyOf)).then((i) => {
+    const judged = (i: number): T | Promise<T> => {
       trace?.passed.add('signature')
       checkClaims(s, payload, trace)
       return then({ header, payload, keysUntil: s.keys.keysValidUntil?.(issuer), lease: candidates[i]!.lease })
-    })
+    }
+    const verified = verifySignature(parsed.raw, header.alg!, candidates.map(keyOf))
+    return typeof verified === 'number' ? judged(verified) : verified.then(judged)
   }
   const resolved = keysFor(s, header, issuer, parsed.raw)
   return Array.isArray(resolved) ? signed(resolved) : resolved.then(signed)

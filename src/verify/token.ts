@@ -13,8 +13,12 @@ export function checkSize<C>(s: Settings<C>, token: string): void {
   if (token.length > s.maxTokenLength) throw new GuardError('ERR_JWT_TOO_LARGE', 'Token too large', { reason: 'too_large' })
 }
 
-/** The whole verification of one token: intake, then the JWS or the JWE path, then `AuthInfo`. Throws synchronously what intake refuses. */
-export function verifyToken<C>(s: Settings<C>, token: string, trace?: Trace): Promise<Verified<C>> {
+/**
+ * The whole verification of one token: intake, then the JWS or the JWE path,
+ * then `AuthInfo`. Throws synchronously what intake refuses, and gives the
+ * answer synchronously when nothing waits (held keys, HMAC, no claims schema).
+ */
+export function verifyToken<C>(s: Settings<C>, token: string, trace?: Trace): Verified<C> | Promise<Verified<C>> {
   const parsed = parseToken(token, s.maxTokenLength)
   if (trace) {
     trace.passed.add('format')

@@ -1,13 +1,14 @@
-import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
+import { constants, createHmac, createSecretKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { GuardError } from '../../src/errors.js'
 import { verifySignature } from '../../src/verify/signature.js'
 
-// How asymmetric checks are scheduled (src/verify/signature.ts): RSA checks
-// queued for the end of the event-loop turn and run together inline, with
-// whatever a time budget leaves (and, on a saturated loop with a spare core,
-// a share) going to the thread pool; ECDSA / EdDSA always on the pool. These
-// tests hold the answers, not the timing: every path gives the same verdict.
+// How signature checks are scheduled (src/verify/signature.ts, schedule.ts):
+// HMAC at once, synchronously; an asymmetric check after the current
+// microtasks, inline when it is alone, with a share of overlapping checks going
+// to the thread pool when a core is spare and whatever a turn's time budget
+// leaves going there too. These tests hold the answers and where a lone check
+// runs, not the timing: every path gives the same verdict.
 
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
 
@@ -101,10 +102,37 @@ describe('check scheduling', () => {
     expect(await verdict(token(ed, 1), 'EdDSA', [rs.key, ed.key])).toBe(true)
   })
 
+  it('HMAC is checked synchronously: an index, or a refusal thrown at once', () => {
+    const secret = createSecretKey(Buffer.alloc(32, 7))
+    const other = createSecretKey(Buffer.alloc(32, 8))
+    const data = `${b64url({ alg: 'HS256' })}.${b64url({ n: 1 })}`
+    const jws = `${data}.${createHmac('sha256', secret).update(data).digest('base64url')}`
+    expect(verifySignature(jws, 'HS256', [other, secret])).toBe(1)
+    expect(() => verifySignature(forged(jws), 'HS256', [other, secret])).toThrow(
+      expect.objectContaining({ code: 'ERR_JWT_SIGNATURE_INVALID' }),
+    )
+    // A public key under an HMAC algorithm verifies nothing (no algorithm confusion).
+    expect(() => verifySignature(jws, 'HS256', [CASES[0]!.key])).toThrow(GuardError)
+  })
+
+  it.each(CASES.map((c) => [c.alg, c] as const))('%s: a lone check is answered inline, before the event loop turns', async (_alg, c) => {
+    for (let n = 0; n < 20; n++) {
+      // A new turn: its budget for inline checks is unspent (a serial caller that never yields pays a turn every 2 ms).
+      await new Promise((resolve) => setImmediate(resolve))
+      let turned = false
+      const marker = setImmediate(() => (turned = true))
+      expect(await verdict(n % 2 ? forged(token(c, n)) : token(c, n), c.alg, [c.key])).toBe(n % 2 === 0)
+      // A check on the thread pool is heard back only in a later phase of the loop.
+      expect(turned).toBe(false)
+      clearImmediate(marker)
+    }
+  })
+
   it('fake timers installed by a test suite (setImmediate included) do not stall verification', async () => {
     vi.useFakeTimers() // vitest's defaults fake setImmediate, as jest's do
-    const c = CASES[0]!
-    expect(await verdict(token(c, 1), c.alg, [c.key])).toBe(true)
-    expect(await verdict(forged(token(c, 2)), c.alg, [c.key])).toBe(false)
+    for (const c of CASES) {
+      // Enough checks of each algorithm to spend a turn's inline budget: the next turn must still come.
+      for (let n = 0; n < 80; n++) expect(await verdict(n % 2 ? forged(token(c, n)) : token(c, n), c.alg, [c.key])).toBe(n % 2 === 0)
+    }
   })
 })

@@ -1,0 +1,205 @@
+import { createVerify, verify as cryptoVerify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto'
+import { cpus } from 'node:os'
+
+/**
+ * Where an asymmetric signature check runs: on the event loop (inline) or on
+ * libuv's thread pool. Chosen per check from the load the process sees, per
+ * algorithm, with nothing to tune (measured on the 2-core bench machine; see
+ * docs/performance.md):
+ *
+ * - A check runs right after the current microtasks (`process.nextTick`),
+ *   together with the checks queued in the same tick. A lone check with
+ *   nothing on the pool runs inline: handing it to an idle pool thread and
+ *   hearing back costs more than an RSA check and doubles an ECDSA one's
+ *   latency, and a serial caller has no second check to overlap it with.
+ * - When checks overlap (several in one tick, or some still on the pool) and
+ *   the machine has a spare core, a share of them goes to the pool first, so
+ *   that the spare core works while the event loop runs the rest. The share
+ *   balances the two: what the pool spends on its checks against what the
+ *   event loop spends on the others, on every token's own work (measured:
+ *   event-loop busy time per token) and on each hand-off. An algorithm
+ *   cheaper than a hand-off (HMAC, which never comes here) never goes.
+ * - While checks are on the pool, new ones wait for the end of the turn (the
+ *   check phase, `setImmediate`), after the pool's answers came in: they are
+ *   shared out together.
+ * - A turn spends at most `TURN_BUDGET_MS` on inline checks: the rest of a
+ *   flood goes to the pool, and a lone check waits for the next turn, so the
+ *   event loop is never held longer than the budget plus one check.
+ */
+
+export interface Scheme {
+  hash: string | null
+  /** Extra key options: PSS padding, IEEE P1363 signatures for ECDSA. */
+  key?: Omit<VerifyKeyObjectInput, 'key'>
+  /** Exact signature length where the algorithm fixes it (ECDSA r||s, Ed25519). */
+  length?: number
+  /** Running estimate of one inline check's cost, in ms (updated from every inline check of this algorithm). */
+  cost: number
+}
+
+export interface Check {
+  scheme: Scheme
+  data: Buffer
+  signature: Buffer
+  key: KeyObject
+  done: (ok: boolean) => void
+}
+
+/** Event-loop time one turn may spend on inline checks. */
+const TURN_BUDGET_MS = 2
+/** Event-loop time one check costs on the pool (hand-off and completion) while the pool is kept busy (`npm run bench:handoff`). */
+const HANDOFF_MS = 0.005
+/** How often the machine's idle cores and the event loop's busy time are sampled. */
+const SAMPLE_MS = 100
+/** The pool is used only while at least this much of a core is idle (counting what our own pool checks take of it). */
+const SPARE_CORES = 0.5
+
+/** Taken at load: test code that fakes the timers later (jest, vitest) cannot stall verification. */
+const nextTurn = setImmediate
+const soon = process.nextTick
+
+let queue: Check[] = []
+let flushQueued = false
+let turnMarked = false
+/** Inline ms spent in this turn of the event loop. */
+let turnSpentMs = 0
+/** Checks on the pool not answered yet. */
+let pooled = 0
+/** The fraction of a check owed to the pool, carried from one check to the next. */
+let owed = 0
+
+const load = {
+  at: 0,
+  idle: 0,
+  total: 0,
+  elu: performance.eventLoopUtilization(),
+  /** Checks, inline ms and pool ms (estimated) since the last sample. */
+  checks: 0,
+  inlineMs: 0,
+  pooledMs: 0,
+  /** Idle cores, counting our own pool work as idle; optimistic until measured. */
+  spare: Math.max(0, cpus().length - 1),
+  /** Event-loop ms per token besides its checks (parsing, claims, the handler around it). */
+  perTokenMs: 0,
+}
+
+/** Every `SAMPLE_MS`: the machine's spare cores and the event loop's own work per token. */
+function sample(now: number): void {
+  if (now - load.at < SAMPLE_MS) return
+  const all = cpus()
+  let idle = 0
+  let total = 0
+  for (const { times } of all) {
+    idle += times.idle
+    total += times.user + times.nice + times.sys + times.idle + times.irq
+  }
+  const elu = performance.eventLoopUtilization()
+  if (load.at > 0 && total > load.total) {
+    const elapsed = now - load.at
+    load.spare = ((idle - load.idle) / (total - load.total)) * all.length + load.pooledMs / elapsed
+    const busyMs = performance.eventLoopUtilization(elu, load.elu).active
+    if (load.checks > 0) load.perTokenMs = Math.max(0, (busyMs - load.inlineMs - load.checks * HANDOFF_MS) / load.checks)
+  }
+  Object.assign(load, { at: now, idle, total, elu, checks: 0, inlineMs: 0, pooledMs: 0 })
+}
+
+/**
+ * The fraction of this algorithm's checks that should go to the pool so that
+ * the pool (`spare` cores) and the event loop finish together: k·c/spare =
+ * (n−k)·c + k·h + n·j, where c is a check, h a hand-off, j a token's other work.
+ */
+function poolShare(scheme: Scheme): number {
+  const c = scheme.cost
+  const denominator = c + c / load.spare - HANDOFF_MS
+  if (c <= HANDOFF_MS || denominator <= 0) return 0
+  return Math.min(1, (c + load.perTokenMs) / denominator)
+}
+
+function pool(check: Check): void {
+  pooled++
+  load.pooledMs += check.scheme.cost
+  const answer = (err: Error | null, ok: boolean): void => {
+    pooled--
+    check.done(!err && ok)
+  }
+  try {
+    cryptoVerify(check.scheme.hash, check.data, keyInput(check), check.signature, answer)
+  } catch {
+    answer(null, false) // a key that does not fit the algorithm verifies nothing
+  }
+}
+
+/** The key as `node:crypto` takes it for this scheme: with PSS padding or IEEE P1363 signatures where needed. */
+const keyInput = ({ scheme, key }: Check): KeyObject | VerifyKeyObjectInput => (scheme.key ? { key, ...scheme.key } : key)
+
+/** A `Verify` object where the algorithm has a digest, one-shot `crypto.verify` for Ed25519 (no streaming form). */
+function verifyInline(check: Check): boolean {
+  try {
+    if (check.scheme.hash === null) return cryptoVerify(null, check.data, check.key, check.signature)
+    return createVerify(check.scheme.hash).update(check.data).verify(keyInput(check), check.signature)
+  } catch {
+    return false // a key that does not fit the algorithm verifies nothing
+  }
+}
+
+function endOfTurn(): void {
+  turnSpentMs = 0
+  turnMarked = false
+}
+
+function flush(): void {
+  flushQueued = false
+  const checks = queue
+  queue = []
+  const start = performance.now()
+  sample(start)
+  load.checks += checks.length
+  if (!turnMarked) {
+    turnMarked = true
+    nextTurn(endOfTurn)
+  }
+  // A lone check with nothing else going on stays inline: the pool only pays where checks overlap.
+  const sharing = load.spare >= SPARE_CORES && (checks.length > 1 || pooled > 0)
+  const inline: Check[] = []
+  for (const check of checks) {
+    owed += sharing ? poolShare(check.scheme) : 0
+    if (owed >= 1) {
+      owed -= 1
+      pool(check)
+    } else inline.push(check)
+  }
+  if (!sharing) owed = 0
+  let now = start
+  let i = 0
+  while (i < inline.length && turnSpentMs + (now - start) < TURN_BUDGET_MS) {
+    const check = inline[i++]!
+    const ok = verifyInline(check)
+    const after = performance.now()
+    check.scheme.cost = 0.8 * check.scheme.cost + 0.2 * (after - now)
+    now = after
+    check.done(ok)
+  }
+  turnSpentMs += now - start
+  load.inlineMs += now - start
+  if (i === inline.length) return
+  // Over the turn's budget: a flood goes to the pool; a lone check waits for the next turn.
+  if (inline.length - i === 1 && checks.length === 1) return submitAfter(inline[i]!)
+  while (i < inline.length) pool(inline[i++]!)
+}
+
+function submitAfter(check: Check): void {
+  queue.push(check)
+  if (!flushQueued) {
+    flushQueued = true
+    nextTurn(flush)
+  }
+}
+
+/** Queues an asymmetric check; `done` is called once, from a later tick, turn or the pool. */
+export function schedule(check: Check): void {
+  queue.push(check)
+  if (flushQueued) return
+  flushQueued = true
+  if (pooled > 0 || turnSpentMs >= TURN_BUDGET_MS) nextTurn(flush)
+  else soon(flush)
+}
