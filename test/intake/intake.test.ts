@@ -101,6 +101,37 @@ describe('parseToken: segments', () => {
   })
 })
 
+describe('parseToken: parsed headers are kept by their segment', () => {
+  it('tokens with one header share one frozen object; the claims stay their own', () => {
+    const header = seg({ alg: 'ES256', kid: 'shared-header' })
+    const a = parseToken(`${header}.${seg({ sub: 'a' })}.${SIG}`, DEFAULT_MAX_TOKEN_LENGTH)
+    const b = parseToken(`${header}.${seg({ sub: 'b' })}.${SIG}`, DEFAULT_MAX_TOKEN_LENGTH)
+    expect(b.header).toBe(a.header)
+    expect(Object.isFrozen(a.header)).toBe(true)
+    // A caller that tried to change the shared header would change it for every token: it cannot.
+    expect(() => Object.assign(a.header, { alg: 'none' })).toThrow(TypeError)
+    expect(b.header).toEqual({ alg: 'ES256', kid: 'shared-header' })
+    expect(a.payload).toEqual({ sub: 'a' })
+    expect(b.payload).toEqual({ sub: 'b' })
+  })
+
+  it('a flood of distinct headers is parsed right each time and leaves the known ones correct (the store is bounded)', () => {
+    const known = seg({ alg: 'RS256', kid: 'known' })
+    for (let i = 0; i < 2_000; i++) {
+      const header = { alg: 'RS256', kid: `k${i}` }
+      expect(parseToken(`${seg(header)}.${PAYLOAD}.${SIG}`, DEFAULT_MAX_TOKEN_LENGTH).header).toEqual(header)
+      if (i % 97 === 0)
+        expect(parseToken(`${known}.${PAYLOAD}.${SIG}`, DEFAULT_MAX_TOKEN_LENGTH).header).toEqual({ alg: 'RS256', kid: 'known' })
+    }
+  })
+
+  it('a header refused once is refused every time: the checks run on the kept header too', () => {
+    const bad = seg({ kid: 'no-alg' })
+    for (let i = 0; i < 3; i++)
+      expect(thrown(() => parseToken(`${bad}.${PAYLOAD}.${SIG}`, DEFAULT_MAX_TOKEN_LENGTH)).code).toBe('ERR_JWT_MALFORMED')
+  })
+})
+
 describe('parseToken: canonical base64url', () => {
   it.each([
     ['padding on the header', `${seg({ alg: 'RS256', x: 1 })}=.${PAYLOAD}.${SIG}`],
