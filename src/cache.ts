@@ -19,10 +19,10 @@ export interface CacheOptions {
 type Entry<C> = Omit<AuthInfo<C>, 'token'> & { validUntil: number; lease: KeyLease }
 
 /**
- * Digest of the token: the cache never holds tokens themselves. Intake has made the token canonical. A latin1
+ * Digest of the token: the cache never holds tokens themselves. Intake has made the token canonical. A latin1 ('binary')
  * string of the 32 bytes: an in-memory key only, and a fifth cheaper to make than its base64url form.
  */
-export const tokenDigest = (token: string): string => hash('sha256', token, 'latin1')
+export const tokenDigest = (token: string): string => hash('sha256', token, 'binary')
 
 /** Freezes plain objects and arrays all the way down (other objects, such as a `KeyObject`, are left as they are). */
 export function deepFreeze<T>(value: T): T {
