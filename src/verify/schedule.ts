@@ -1,4 +1,5 @@
 import { verify as cryptoVerify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto'
+import { executionAsyncId } from 'node:async_hooks'
 import { cpus } from 'node:os'
 
 /**
@@ -19,9 +20,13 @@ import { cpus } from 'node:os'
  *   event loop spends on the others, on every token's own work (measured:
  *   event-loop busy time per token) and on each hand-off. An algorithm
  *   cheaper than a hand-off (HMAC, which never comes here) never goes.
- * - While checks are on the pool, new ones wait for the end of the turn (the
- *   check phase, `setImmediate`), after the pool's answers came in: they are
- *   shared out together.
+ * - Checks wait for the end of the turn (the check phase, `setImmediate`) and
+ *   run together while checks are on the pool (the pool's answers come in
+ *   first, and all are shared out together), and while requests arrive
+ *   together: checks of this turn or the last came from more than one I/O
+ *   callback (`executionAsyncId`: a serial caller's chain of promises is one
+ *   source, each request's callback another). Their handlers then answer in
+ *   one burst, with fewer wake-ups and system calls.
  * - A turn spends at most `TURN_BUDGET_MS` on inline checks: the rest of a
  *   flood goes to the pool, and a lone check waits for the next turn, so the
  *   event loop is never held longer than the budget plus one check.
@@ -63,6 +68,10 @@ let flushQueued = false
 let turnMarked = false
 /** Inline ms spent in this turn of the event loop. */
 let turnSpentMs = 0
+/** The async resource the last check of this turn came from, and how many sources this turn and the last had. */
+let turnSource = -1
+let turnSources = 0
+let lastTurnSources = 0
 /** Checks on the pool not answered yet. */
 let pooled = 0
 /** The fraction of a check owed to the pool, carried from one check to the next. */
@@ -143,7 +152,16 @@ function verifyInline(check: Check): boolean {
 
 function endOfTurn(): void {
   turnSpentMs = 0
+  lastTurnSources = turnSources
+  turnSources = 0
+  turnSource = -1
   turnMarked = false
+}
+
+function markTurn(): void {
+  if (turnMarked) return
+  turnMarked = true
+  nextTurn(endOfTurn)
 }
 
 function flush(): void {
@@ -153,10 +171,7 @@ function flush(): void {
   const start = performance.now()
   sample(start)
   load.checks += checks.length
-  if (!turnMarked) {
-    turnMarked = true
-    nextTurn(endOfTurn)
-  }
+  markTurn()
   // A lone check with nothing else going on stays inline: the pool only pays where checks overlap.
   const sharing = load.spare >= SPARE_CORES && (checks.length > 1 || pooled > 0)
   const inline: Check[] = []
@@ -196,9 +211,15 @@ function submitAfter(check: Check): void {
 
 /** Queues an asymmetric check; `done` is called once, from a later tick, turn or the pool. */
 export function schedule(check: Check): void {
+  const source = executionAsyncId()
+  if (source !== turnSource) {
+    turnSource = source
+    turnSources++
+    markTurn()
+  }
   queue.push(check)
   if (flushQueued) return
   flushQueued = true
-  if (pooled > 0 || turnSpentMs >= TURN_BUDGET_MS) nextTurn(flush)
+  if (pooled > 0 || turnSources > 1 || lastTurnSources > 1 || turnSpentMs >= TURN_BUDGET_MS) nextTurn(flush)
   else soon(flush)
 }
