@@ -1,6 +1,6 @@
 // `jwtguard verify`'s flags and, with `--env`, the app's `JWT_*` variables, turned into guard options by the very
 // code that reads the app's environment (`optionsFromEnv`): the command and the app cannot read a value differently.
-import { createPrivateKey, createPublicKey } from 'node:crypto'
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto'
 import { closeSync, openSync, readSync } from 'node:fs'
 import type { JWK } from 'jose'
 import { ENV_VARIABLES, optionsFromEnv } from '../env.js'
@@ -24,6 +24,8 @@ export interface VerifyFlags {
   'required-claims'?: string | undefined
   'secret-env'?: string | undefined
   'decryption-key-file'?: string | undefined
+  /** Repeatable for parseArgs only: more than one is refused (`clientCertificate`). */
+  'client-cert'?: string[] | undefined
   env?: boolean | undefined
 }
 
@@ -44,6 +46,8 @@ const FLAG_OF: Readonly<Record<string, keyof VerifyFlags>> = {
 
 // A key file is a few KiB; a JWKS of many keys stays far below this. Read no more, whatever the file is.
 const MAX_KEY_FILE = 256 * 1024
+// A client certificate is one or two KiB (a PEM chain a few); the guard refuses over 16 KiB of DER from a proxy.
+const MAX_CERTIFICATE_FILE = 64 * 1024
 
 export function guardOptions(flags: VerifyFlags, io: CliIo): GuardOptions {
   const env: Record<string, string> = flags.env ? knownVariables(io) : {}
@@ -71,6 +75,11 @@ export function guardOptions(flags: VerifyFlags, io: CliIo): GuardOptions {
   if (flags.audience) options.audience = flags.audience
   const keyFile = flags['decryption-key-file']
   if (keyFile !== undefined) options.decryption = { keys: readKeyFile(keyFile) }
+  if (flags['client-cert'] !== undefined) {
+    // The real mtls stage decides; the command hands it the token in the header of a request it builds, whatever
+    // source the app's JWT_TOKEN_FROM names, and a request without one is refused, never accepted as anonymous.
+    Object.assign(options, { mtls: true, tokenFrom: 'header', authRequired: true })
+  }
   return options
 }
 
@@ -100,7 +109,7 @@ function flagNamed(err: unknown, flags: VerifyFlags): unknown {
 
 /** A PEM private key, a private JWK or a JWKS, as `decryption.keys` takes them; the guard then checks each key. */
 function readKeyFile(path: string): DecryptionOptions['keys'] {
-  const text = readBounded(path).trim()
+  const text = readBounded('--decryption-key-file', path, MAX_KEY_FILE, 'key file').toString('utf8').trim()
   // Never quote the file: it holds (or was meant to hold) a private key. JSON.parse's messages quote their input.
   const unusable = new TypeError(`--decryption-key-file ${path}: holds no PEM key, JWK or JWKS`)
   const publicOnly = new TypeError(`--decryption-key-file ${path}: holds a public key: decryption needs the private key`)
@@ -139,22 +148,56 @@ function isPublicPem(text: string): boolean {
   }
 }
 
-function readBounded(path: string): string {
+/**
+ * The DER of the `--client-cert` file: a PEM certificate (the first, when it holds a chain) or a DER one. A private
+ * key or a certificate request given by mistake is named as such and never quoted, nor is anything else of the file.
+ */
+export function clientCertificate(flags: VerifyFlags): Buffer | undefined {
+  const paths = flags['client-cert']
+  if (paths === undefined) return undefined
+  if (paths.length !== 1) throw new TypeError('--client-cert is given more than once: give the one certificate the token is bound to')
+  const path = paths[0]!
+  const bytes = readBounded('--client-cert', path, MAX_CERTIFICATE_FILE, 'certificate')
+  const text = bytes.toString('latin1')
+  const pem = /-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----/.exec(text)?.[0]
+  // Anything else in PEM (a key, a request) is not tried as DER: it is named below.
+  const der = pem ?? (text.includes('-----BEGIN ') ? undefined : bytes)
+  const certificate = der === undefined ? undefined : parseCertificate(der)
+  if (certificate) return certificate.raw
+  const what = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)
+    ? 'holds a private key, not a certificate (nothing of it is shown)'
+    : /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----/.test(text)
+      ? 'holds a certificate request (CSR), not a certificate'
+      : 'holds no certificate'
+  throw new TypeError(`--client-cert ${path}: ${what}: give the X.509 certificate the client presents (PEM or DER)`)
+}
+
+/** Node's parser, minus its error (which may quote what it read). */
+function parseCertificate(input: string | Buffer): X509Certificate | undefined {
+  try {
+    return new X509Certificate(input)
+  } catch {
+    return undefined
+  }
+}
+
+/** At most `max` bytes of a file (a device or a FIFO included); over that, or unreadable, a usage error. */
+function readBounded(flag: string, path: string, max: number, what: string): Buffer {
   let fd: number
   try {
     fd = openSync(path, 'r')
   } catch (err) {
-    throw new TypeError(`--decryption-key-file ${path}: cannot open it (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    throw new TypeError(`${flag} ${path}: cannot open it (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
   }
   try {
-    const buffer = Buffer.alloc(MAX_KEY_FILE + 1)
+    const buffer = Buffer.alloc(max + 1)
     let size = 0
     for (let n = -1; n !== 0 && size < buffer.length; size += n) n = readSync(fd, buffer, size, buffer.length - size, null)
-    if (size > MAX_KEY_FILE) throw new TypeError(`--decryption-key-file ${path}: over ${MAX_KEY_FILE / 1024} KiB, that is no key file`)
-    return buffer.toString('utf8', 0, size)
+    if (size > max) throw new TypeError(`${flag} ${path}: over ${max / 1024} KiB, that is no ${what}`)
+    return buffer.subarray(0, size)
   } catch (err) {
     if (err instanceof TypeError) throw err
-    throw new TypeError(`--decryption-key-file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    throw new TypeError(`${flag} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
   } finally {
     closeSync(fd)
   }
