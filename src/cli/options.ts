@@ -77,8 +77,9 @@ export function guardOptions(flags: VerifyFlags, io: CliIo): GuardOptions {
   if (keyFile !== undefined) options.decryption = { keys: readKeyFile(keyFile) }
   if (flags['client-cert'] !== undefined) {
     // The real mtls stage decides; the command hands it the token in the header of a request it builds, whatever
-    // source the app's JWT_TOKEN_FROM names, and a request without one is refused, never accepted as anonymous.
-    Object.assign(options, { mtls: true, tokenFrom: 'header', authRequired: true })
+    // source the app's JWT_TOKEN_FROM names (with that one alone, the request would carry no token).
+    options.mtls = true
+    options.tokenFrom = 'header'
   }
   return options
 }

@@ -70,12 +70,12 @@ interface Run {
 }
 
 /** The command as a user runs it: a child process, its exit code and both streams. */
-async function cli(args: string[]): Promise<Run> {
+async function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   try {
     const { stdout, stderr } = await execute(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'verify', ...args], {
       cwd: repo,
       timeout: 60_000,
-      env: { PATH: process.env.PATH, NO_COLOR: '1' },
+      env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
     })
     return { code: 0, stdout, stderr }
   } catch (err) {
@@ -164,6 +164,23 @@ describe('jwtguard verify --client-cert: the binding, checked by the guard', () 
     )
   }, 120_000)
 
+  it("the app's JWT_TOKEN_FROM (--env) cannot hide the token from the request the command builds", async () => {
+    // The cookie source alone would find no token in the command's request: refused as missing, never checked.
+    const { code, stdout } = await cli([boundToA, '--env', '--client-cert', file('a.pem')], {
+      JWT_ISSUER: issuer.issuer,
+      JWT_AUDIENCE: issuer.audience as string,
+      JWT_TOKEN_FROM: 'cookie:session',
+    })
+    expect(code).toBe(0)
+    expect(stepLine(stdout, 'binding')).toMatch(/^PASS binding /)
+  }, 120_000)
+
+  it('an empty token is refused, never accepted as a request without one', async () => {
+    const { code, stdout } = await cli(['', ...base, '--client-cert', file('a.pem')])
+    expect(code).toBe(1)
+    expect(lastLine(stdout)).toMatch(/^token refused: ERR_/)
+  }, 120_000)
+
   it('a cnf["x5t#S256"] holding terminal controls is refused without printing them', async () => {
     const hostile = await issuer.sign({ cnf: { 'x5t#S256': '\u001b]0;pwned\u0007\u001b[2J' } })
     const { code, stdout } = await cli([hostile, ...base, '--client-cert', file('a.pem')])
@@ -176,9 +193,12 @@ describe('jwtguard verify --client-cert: the binding, checked by the guard', () 
 })
 
 describe('jwtguard verify --client-cert: hostile files are one-line usage errors', () => {
-  it('a missing file, a directory', async () => {
+  it('a missing file (its name escaped), a directory', async () => {
     expect(await usageError(['--client-cert', file('nope.pem')])).toBe(
       `jwtguard: --client-cert ${file('nope.pem')}: cannot open it (ENOENT)`,
+    )
+    expect(await usageError(['--client-cert', file('\u001b[2Jnope.pem')])).toBe(
+      `jwtguard: --client-cert ${file('\\u001b[2Jnope.pem')}: cannot open it (ENOENT)`,
     )
     expect(await usageError(['--client-cert', file('a-directory')])).toBe(
       `jwtguard: --client-cert ${file('a-directory')}: cannot read it (EISDIR)`,
@@ -195,10 +215,11 @@ describe('jwtguard verify --client-cert: hostile files are one-line usage errors
     expect(broken).not.toContain('bm90IGEgY2VydGlmaWNhdGU')
   }, 120_000)
 
-  it('a huge file is refused after 64 KiB, unparsed', async () => {
+  it('a huge file, or an endless one, is refused after 64 KiB, unparsed', async () => {
     expect(await usageError(['--client-cert', file('huge.pem')])).toBe(
       `jwtguard: --client-cert ${file('huge.pem')}: over 64 KiB, that is no certificate`,
     )
+    expect(await usageError(['--client-cert', '/dev/zero'])).toBe('jwtguard: --client-cert /dev/zero: over 64 KiB, that is no certificate')
   }, 120_000)
 
   it('a private key or a CSR given by mistake: named, never echoed', async () => {
