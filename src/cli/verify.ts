@@ -7,7 +7,8 @@ import { printable, type Explanation, type ExplainStep } from '../explain.js'
 import { createGuard, type Guard } from '../guard.js'
 import type { GuardRequest } from '../intake/request.js'
 import { note, print, printLines, tokenOf, type CliIo } from './io.js'
-import { clientCertificate, guardOptions } from './options.js'
+import { clientCertificate } from './files.js'
+import { guardOptions } from './options.js'
 
 /** A document the guard fetched while verifying: discovery, then a key set. */
 type Fetched = { type: 'discovery'; issuer: string; jwksUri: string } | { type: 'jwks'; url: string; keyCount: number }
@@ -50,7 +51,7 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
   if (args.some((a) => a === '--secret' || a.startsWith('--secret=')))
     throw new TypeError('--secret is not accepted: put the secret in an environment variable and give --secret-env NAME')
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: VERIFY_FLAGS })
-  const certificate = clientCertificate(values)
+  const certificate = clientCertificate(values['client-cert'])
   const options = guardOptions(values, io)
   const fetched: Fetched[] = []
   options.onEvent = (event: GuardEvent) => {
