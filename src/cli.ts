@@ -33,10 +33,13 @@ Options of verify (each flag wins over its JWT_* variable):
   --required-claims <list>  claims that must be present, comma-separated
   --decryption-key-file <file>
                             private key for JWE tokens: PEM, JWK or JWKS (JSON)
+  --client-cert <file>      the client certificate (PEM or DER) of a certificate-bound token
+                            (cnf x5t#S256): checked as if presented on the TLS connection
   --env                     also read the JWT_* variables the app reads
   --json                    print the explanation as JSON
 --issuer and --audience may be repeated. A pasted "Bearer " or "DPoP " prefix is removed.
-Checks the command cannot run (revocation, a DPoP binding) are shown as SKIP, never as PASS.
+Checks the command cannot run (revocation, a DPoP binding) are shown as SKIP, never as PASS;
+a certificate-bound token without --client-cert is refused, as an API without mtls refuses it.
 
 Exit codes: 0 accepted, 1 refused or malformed, 2 usage error.
 `

@@ -103,6 +103,16 @@ function failureDetail(
       return `issued ${humanDuration(now - (payload?.iat as number))} ago, older than maxTokenAge`
     case 'ERR_JWT_SCHEMA_INVALID':
       return `claims do not match claimsSchema at ${JSON.stringify(err.context.path ?? '')}`
+    case 'ERR_MTLS_BINDING_INVALID': {
+      const bound = `bound to a client certificate (cnf["x5t#S256"] ${JSON.stringify(err.context.expected)})`
+      return err.context.reason === 'x5t_mismatch'
+        ? `${bound}, but the client certificate presented has thumbprint ${JSON.stringify(err.context.presented)}`
+        : `${bound}, and no client certificate was presented (none on the TLS connection or from a trusted proxy)`
+    }
+    case 'ERR_JWT_CNF_UNSUPPORTED':
+      if (err.context.member === 'x5t#S256' && err.context.reason === 'cnf_unsupported')
+        return 'bound to a client certificate (cnf["x5t#S256"]): this guard checks those only with the mtls option, and refuses them as bearer tokens without it'
+      return `${err.message} (${String(err.context.reason)}${err.context.member === undefined ? '' : `: ${String(err.context.member)}`})`
     case 'ERR_CALLBACK_FAILED':
       return `your ${String(err.context.callback ?? 'callback')} failed (a ${err.status}, see the error's cause): the token was not judged`
     case 'ERR_JWKS_UNAVAILABLE':
@@ -141,6 +151,11 @@ function passDetail(
       return `aud ${JSON.stringify(payload?.aud)}`
     case 'expiry':
       return typeof payload?.exp === 'number' ? `expires in ${humanDuration(payload.exp - now)} (${iso(payload.exp)})` : 'ok'
+    case 'binding': {
+      // Passed with a certificate-bound token: the presented certificate's thumbprint is this one.
+      const x5t = (payload?.cnf as Record<string, unknown> | undefined)?.['x5t#S256']
+      return x5t === undefined ? 'ok' : `the client certificate's thumbprint is the token's cnf["x5t#S256"] ${JSON.stringify(x5t)}`
+    }
     default:
       return 'ok'
   }

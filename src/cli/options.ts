@@ -1,12 +1,9 @@
 // `jwtguard verify`'s flags and, with `--env`, the app's `JWT_*` variables, turned into guard options by the very
 // code that reads the app's environment (`optionsFromEnv`): the command and the app cannot read a value differently.
-import { createPrivateKey, createPublicKey } from 'node:crypto'
-import { closeSync, openSync, readSync } from 'node:fs'
-import type { JWK } from 'jose'
 import { ENV_VARIABLES, optionsFromEnv } from '../env.js'
-import type { DecryptionOptions } from '../jwe/options.js'
 import { closestName } from '../known-options.js'
 import type { GuardOptions } from '../options.js'
+import { readKeyFile } from './files.js'
 import { note, type CliIo } from './io.js'
 
 /** The flags of `verify` that build the guard. */
@@ -24,6 +21,8 @@ export interface VerifyFlags {
   'required-claims'?: string | undefined
   'secret-env'?: string | undefined
   'decryption-key-file'?: string | undefined
+  /** Repeatable for parseArgs only: more than one is refused (`clientCertificate`). */
+  'client-cert'?: string[] | undefined
   env?: boolean | undefined
 }
 
@@ -41,9 +40,6 @@ const FLAG_OF: Readonly<Record<string, keyof VerifyFlags>> = {
   JWT_ROLES_CLAIM: 'roles-claim',
   JWT_REQUIRED_CLAIMS: 'required-claims',
 }
-
-// A key file is a few KiB; a JWKS of many keys stays far below this. Read no more, whatever the file is.
-const MAX_KEY_FILE = 256 * 1024
 
 export function guardOptions(flags: VerifyFlags, io: CliIo): GuardOptions {
   const env: Record<string, string> = flags.env ? knownVariables(io) : {}
@@ -71,6 +67,12 @@ export function guardOptions(flags: VerifyFlags, io: CliIo): GuardOptions {
   if (flags.audience) options.audience = flags.audience
   const keyFile = flags['decryption-key-file']
   if (keyFile !== undefined) options.decryption = { keys: readKeyFile(keyFile) }
+  if (flags['client-cert'] !== undefined) {
+    // The real mtls stage decides; the command hands it the token in the header of a request it builds, whatever
+    // source the app's JWT_TOKEN_FROM names (with that one alone, the request would carry no token).
+    options.mtls = true
+    options.tokenFrom = 'header'
+  }
   return options
 }
 
@@ -96,66 +98,4 @@ function flagNamed(err: unknown, flags: VerifyFlags): unknown {
   const flag = variable === undefined ? undefined : FLAG_OF[variable]
   if (flag === undefined || flags[flag] === undefined) return err
   return new TypeError(err.message.replace(`jwtguard: environment variable ${variable}`, `--${flag}`))
-}
-
-/** A PEM private key, a private JWK or a JWKS, as `decryption.keys` takes them; the guard then checks each key. */
-function readKeyFile(path: string): DecryptionOptions['keys'] {
-  const text = readBounded(path).trim()
-  // Never quote the file: it holds (or was meant to hold) a private key. JSON.parse's messages quote their input.
-  const unusable = new TypeError(`--decryption-key-file ${path}: holds no PEM key, JWK or JWKS`)
-  const publicOnly = new TypeError(`--decryption-key-file ${path}: holds a public key: decryption needs the private key`)
-  if (text.startsWith('-----BEGIN ')) {
-    if (isPublicPem(text)) throw publicOnly
-    return text
-  }
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    throw unusable
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw unusable
-  const keys = (value as { keys?: unknown }).keys
-  const jwks = Array.isArray(keys)
-  if (!jwks && typeof (value as { kty?: unknown }).kty !== 'string') throw unusable
-  // An asymmetric JWK without `d` is the public half: the commonest mix-up, named as such (the guard checks the rest).
-  const isPublic = (jwk: unknown) => typeof jwk === 'object' && jwk !== null && (jwk as JWK).kty !== 'oct' && (jwk as JWK).d === undefined
-  if (jwks ? keys.length > 0 && keys.every(isPublic) : isPublic(value)) throw publicOnly
-  return value as DecryptionOptions['keys']
-}
-
-/** A PEM that is no private key but a public key or a certificate. */
-function isPublicPem(text: string): boolean {
-  try {
-    createPrivateKey(text)
-    return false
-  } catch {
-    try {
-      createPublicKey(text)
-      return true
-    } catch {
-      return false
-    }
-  }
-}
-
-function readBounded(path: string): string {
-  let fd: number
-  try {
-    fd = openSync(path, 'r')
-  } catch (err) {
-    throw new TypeError(`--decryption-key-file ${path}: cannot open it (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
-  }
-  try {
-    const buffer = Buffer.alloc(MAX_KEY_FILE + 1)
-    let size = 0
-    for (let n = -1; n !== 0 && size < buffer.length; size += n) n = readSync(fd, buffer, size, buffer.length - size, null)
-    if (size > MAX_KEY_FILE) throw new TypeError(`--decryption-key-file ${path}: over ${MAX_KEY_FILE / 1024} KiB, that is no key file`)
-    return buffer.toString('utf8', 0, size)
-  } catch (err) {
-    if (err instanceof TypeError) throw err
-    throw new TypeError(`--decryption-key-file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
-  } finally {
-    closeSync(fd)
-  }
 }

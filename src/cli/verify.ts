@@ -4,8 +4,10 @@ import { parseArgs } from 'node:util'
 import { ERROR_CODES } from '../errors.js'
 import type { GuardEvent } from '../events.js'
 import { printable, type Explanation, type ExplainStep } from '../explain.js'
-import { createGuard } from '../guard.js'
+import { createGuard, type Guard } from '../guard.js'
+import type { GuardRequest } from '../intake/request.js'
 import { note, print, printLines, tokenOf, type CliIo } from './io.js'
+import { clientCertificate } from './files.js'
 import { guardOptions } from './options.js'
 
 /** A document the guard fetched while verifying: discovery, then a key set. */
@@ -26,6 +28,8 @@ export const VERIFY_FLAGS = {
   'roles-claim': { type: 'string' },
   'required-claims': { type: 'string' },
   'decryption-key-file': { type: 'string' },
+  // Repeatable here only to be refused when repeated (parseArgs would keep the last one silently).
+  'client-cert': { type: 'string', multiple: true },
   env: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const
@@ -47,6 +51,7 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
   if (args.some((a) => a === '--secret' || a.startsWith('--secret=')))
     throw new TypeError('--secret is not accepted: put the secret in an environment variable and give --secret-env NAME')
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: VERIFY_FLAGS })
+  const certificate = clientCertificate(values['client-cert'])
   const options = guardOptions(values, io)
   const fetched: Fetched[] = []
   options.onEvent = (event: GuardEvent) => {
@@ -66,8 +71,13 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
   }
   const token = withoutScheme(await tokenOf(positionals, io), io)
   const dpopRequired = typeof options.dpop === 'object' && options.dpop.required === true
-  // The command has no request, hence no proof: a bound token's binding is reported as not checked, never as passed.
-  const explanation = withSkipped(bearerRefused(await guard.explain(token, { bindingCheckedElsewhere: true }), dpopRequired))
+  // Without a client certificate the command has no request, hence no proof: a bound token's binding is reported as
+  // not checked, never as passed. With one, the token comes on a request whose connection presents it.
+  let explained = certificate ? await explainPresented(guard, token, certificate) : undefined
+  if (!explained) explained = await guard.explain(token, { bindingCheckedElsewhere: true })
+  if (certificate && explained.payload && !boundBy(explained, 'x5t#S256'))
+    note(io, 'note: the token is not bound to a client certificate (no cnf["x5t#S256"]): --client-cert played no part')
+  const explanation = withSkipped(bearerRefused(certificateHint(explained), dpopRequired))
   const code = explanation.ok ? 0 : 1
   // JSON.stringify escapes C0 controls but not C1 or bidi ones; its newlines are all structural, and the escapes
   // `printable` writes are JSON's own, so the output stays JSON that parses to the same value.
@@ -83,6 +93,41 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
   const lines = explanation.steps.map((step) => `${mark(step, fancy)} ${step.check.padEnd(width)}  ${printable(step.detail)}`)
   lines.push(...[...grants(explanation), ...fetched.map(fetchedLine)].map(printable), verdict(explanation))
   return print(io, `${lines.join('\n')}\n`, code)
+}
+
+/**
+ * The token as the API sees it on a TLS connection that presented `certificate`: the guard's own mtls stage compares
+ * the thumbprints. `undefined` for a DPoP-bound token, which needs a proof and no certificate: it is explained as
+ * without `--client-cert` (its binding skipped), not refused as a Bearer use.
+ */
+async function explainPresented(guard: Guard<unknown>, token: string, certificate: Buffer): Promise<Explanation | undefined> {
+  const request: GuardRequest = {
+    headers: { authorization: `Bearer ${token}` },
+    method: 'GET',
+    url: '/',
+    connection: { encrypted: true, getPeerCertificate: () => ({ raw: certificate }) },
+  }
+  const explained = await guard.explain(request)
+  if (explained.code === 'ERR_DPOP_BINDING_INVALID' && boundBy(explained, 'jkt')) return undefined
+  // The command built the request: that its intake passed says nothing about the token.
+  return { ...explained, steps: explained.steps.filter((s) => s.check !== 'request' || s.ok !== true) }
+}
+
+/** Whether the token's `cnf` is this one confirmation method (RFC 7800 §3.1: one per token). */
+const boundBy = ({ payload }: Explanation, member: string): boolean => {
+  const cnf = payload?.cnf
+  return typeof cnf === 'object' && cnf !== null && Object.keys(cnf).join() === member
+}
+
+/** A certificate-bound token refused by a guard without mtls: the command can check it, given the certificate. */
+function certificateHint(explanation: Explanation): Explanation {
+  if (explanation.code !== 'ERR_JWT_CNF_UNSUPPORTED' || !boundBy(explanation, 'x5t#S256')) return explanation
+  const steps = explanation.steps.map((s) =>
+    s.check === 'binding' && s.ok === false
+      ? { ...s, detail: `${s.detail}; give --client-cert FILE, the certificate it is bound to, to check the binding` }
+      : s,
+  )
+  return { ...explanation, steps }
 }
 
 /**

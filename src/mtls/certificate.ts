@@ -46,7 +46,13 @@ export function clientThumbprint(policy: MtlsPolicy, request: GuardRequest): str
  */
 export function checkCertificateBinding(policy: MtlsPolicy | undefined, request: GuardRequest | undefined, x5t: string): void {
   const presented = policy && request ? clientThumbprint(policy, request) : undefined
-  if (presented === undefined) throw new GuardError('ERR_MTLS_BINDING_INVALID', 'Client certificate required', { reason: 'no_certificate' })
+  // Both thumbprints in context, for `explain` and logs: they are public (a hash of a public certificate).
+  if (presented === undefined)
+    throw new GuardError('ERR_MTLS_BINDING_INVALID', 'Client certificate required', { reason: 'no_certificate', expected: x5t })
   if (presented !== x5t)
-    throw new GuardError('ERR_MTLS_BINDING_INVALID', 'Token not bound to the client certificate', { reason: 'x5t_mismatch' })
+    throw new GuardError('ERR_MTLS_BINDING_INVALID', 'Token not bound to the client certificate', {
+      reason: 'x5t_mismatch',
+      expected: x5t,
+      presented,
+    })
 }

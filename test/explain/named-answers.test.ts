@@ -1,14 +1,18 @@
-// Issue 15 item 3: the answers explain used to get wrong, each as the pipeline saw it.
-import { randomBytes, type webcrypto } from 'node:crypto'
+// Issue 15 item 3: the answers explain used to get wrong, each as the pipeline saw it. Issue 19 item 6: the binding
+// of a certificate-bound token (mtls) names the thumbprints it compared.
+import { createHash, randomBytes, X509Certificate, type webcrypto } from 'node:crypto'
 import { CompactEncrypt, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createGuard, type Guard } from '../../src/guard.js'
+import type { GuardRequest } from '../../src/intake/request.js'
+import { makeCertificate } from '../helpers/certs.js'
 
 const A = 'https://a.example'
 const B = 'https://b.example'
 const AUDIENCE = 'https://api.example'
 
 let rsa: webcrypto.CryptoKey
+let rsaJwk: JWK
 let ec: webcrypto.CryptoKey
 let dirKey: Uint8Array
 let guard: Guard<unknown>
@@ -19,10 +23,8 @@ beforeAll(async () => {
   const e = await generateKeyPair('ES256')
   rsa = r.privateKey as webcrypto.CryptoKey
   ec = e.privateKey as webcrypto.CryptoKey
-  const keys: JWK[] = [
-    { ...(await exportJWK(r.publicKey)), kid: 'rsa-1', alg: 'RS256' },
-    { ...(await exportJWK(e.publicKey)), kid: 'ec-1', alg: 'ES256' },
-  ]
+  rsaJwk = { ...(await exportJWK(r.publicKey)), kid: 'rsa-1', alg: 'RS256' }
+  const keys: JWK[] = [rsaJwk, { ...(await exportJWK(e.publicKey)), kid: 'ec-1', alg: 'ES256' }]
   dirKey = randomBytes(32)
   guard = createGuard({
     issuer: [
@@ -74,5 +76,67 @@ describe('guard.explain names what the pipeline saw', () => {
     const failed = e.steps.find((s) => s.ok === false)!
     expect(failed.detail).toBe(`audience "https://other.example" is not accepted (expected "${AUDIENCE}")`)
     expect(e.payload?.aud).toBe('https://other.example')
+  })
+})
+
+describe('guard.explain names the certificate binding it checked', () => {
+  let bound: Guard<unknown>
+  let behindProxy: Guard<unknown>
+  let derA: Buffer
+  let derB: Buffer
+  const thumbprint = (der: Buffer): string => createHash('sha256').update(der).digest('base64url')
+
+  beforeAll(async () => {
+    const [a, b] = await Promise.all([makeCertificate({ key: 'ec-p256' }), makeCertificate({ key: 'ec-p256' })])
+    derA = new X509Certificate(a.certPem).raw
+    derB = new X509Certificate(b.certPem).raw
+    bound = createGuard({ issuer: A, audience: AUDIENCE, jwks: { keys: [rsaJwk] }, mtls: true })
+    behindProxy = createGuard({ issuer: A, audience: AUDIENCE, jwks: { keys: [rsaJwk] }, mtls: { trustedProxies: ['127.0.0.1'] } })
+  }, 60_000)
+
+  const signed = (cnf?: Record<string, unknown>) =>
+    new SignJWT(claims(cnf ? { cnf } : {})).setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' }).sign(rsa)
+  const onConnection = (token: string, der?: Buffer): GuardRequest => ({
+    headers: { authorization: `Bearer ${token}` },
+    connection: { encrypted: true, remoteAddress: '127.0.0.2', getPeerCertificate: () => (der ? { raw: der } : {}) },
+  })
+  const binding = (e: { steps: { check: string; ok: boolean | undefined; detail: string }[] }) => e.steps.find((s) => s.check === 'binding')
+
+  it('the certificate it is bound to: passed, naming the thumbprint', async () => {
+    const e = await bound.explain(onConnection(await signed({ 'x5t#S256': thumbprint(derA) }), derA))
+    expect(e.ok).toBe(true)
+    expect(binding(e)).toEqual({
+      check: 'binding',
+      ok: true,
+      detail: `the client certificate's thumbprint is the token's cnf["x5t#S256"] "${thumbprint(derA)}"`,
+    })
+  })
+
+  it("another certificate: failed, naming both thumbprints; from a trusted proxy's header the same", async () => {
+    const token = await signed({ 'x5t#S256': thumbprint(derA) })
+    const detail = `bound to a client certificate (cnf["x5t#S256"] "${thumbprint(derA)}"), but the client certificate presented has thumbprint "${thumbprint(derB)}"`
+    const e = await bound.explain(onConnection(token, derB))
+    expect(e.code).toBe('ERR_MTLS_BINDING_INVALID')
+    expect(binding(e)).toEqual({ check: 'binding', ok: false, detail })
+    const proxied: GuardRequest = {
+      headers: { authorization: `Bearer ${token}`, 'client-cert': `:${derB.toString('base64')}:` },
+      connection: { remoteAddress: '::ffff:127.0.0.1' },
+    }
+    expect(binding(await behindProxy.explain(proxied))).toEqual({ check: 'binding', ok: false, detail })
+  })
+
+  it('no certificate, or no request at all: failed, saying none was presented', async () => {
+    const token = await signed({ 'x5t#S256': thumbprint(derA) })
+    const detail = `bound to a client certificate (cnf["x5t#S256"] "${thumbprint(derA)}"), and no client certificate was presented (none on the TLS connection or from a trusted proxy)`
+    expect(binding(await bound.explain(onConnection(token)))).toEqual({ check: 'binding', ok: false, detail })
+    expect(binding(await bound.explain(token))).toEqual({ check: 'binding', ok: false, detail })
+  })
+
+  it('without mtls: refused as unsupported, saying the guard needs the mtls option', async () => {
+    const e = await guard.explain(await signed({ 'x5t#S256': thumbprint(derA) }))
+    expect(e.code).toBe('ERR_JWT_CNF_UNSUPPORTED')
+    expect(binding(e)?.detail).toBe(
+      'bound to a client certificate (cnf["x5t#S256"]): this guard checks those only with the mtls option, and refuses them as bearer tokens without it',
+    )
   })
 })
