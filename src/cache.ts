@@ -2,6 +2,7 @@ import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { KeyLease } from './keys/lease.js'
 import type { AuthInfo } from './types.js'
+import { optionError } from './option-error.js'
 
 /** Verified-token cache settings. */
 export interface CacheOptions {
@@ -96,10 +97,10 @@ export class VerifiedCache<C> {
 export function cacheSettings(value: CacheOptions | false | undefined): Required<CacheOptions> | undefined {
   if (value === false) return undefined
   if (value !== undefined && (typeof value !== 'object' || value === null))
-    throw new TypeError('jwtguard: option "cache" must be { max?, ttl? } or false')
+    throw optionError('cache', 'must be { max?, ttl? } or false', { given: value })
   const max = value?.max ?? 10_000
   const ttl = value?.ttl ?? 60
-  if (!Number.isInteger(max) || max < 1) throw new TypeError('jwtguard: option "cache.max" must be a positive integer')
-  if (!Number.isFinite(ttl) || ttl <= 0) throw new TypeError('jwtguard: option "cache.ttl" must be a positive number of seconds')
+  if (!Number.isInteger(max) || max < 1) throw optionError('cache.max', 'must be a positive integer', { given: max })
+  if (!Number.isFinite(ttl) || ttl <= 0) throw optionError('cache.ttl', 'must be a positive number of seconds', { given: ttl })
   return { max, ttl }
 }

@@ -9,9 +9,10 @@ import { parseSeconds } from './claims/time.js'
 import { checkOptionNames } from './known-options.js'
 import type { GuardOptions, IssuerOptions, JwsAlgorithm } from './options.js'
 import { CHALLENGE_TEXT } from './http/challenge.js'
+import { optionError } from './option-error.js'
 
 const fail = (option: string, message: string): never => {
-  throw new TypeError(`jwtguard: option "${option}" ${message}`)
+  throw optionError(option, message)
 }
 
 function stringList(value: unknown, option: string): string[] {
@@ -118,7 +119,7 @@ function issuerEntries(value: GuardOptions<unknown>['issuer']): IssuerEntry[] {
 
 /** Validates every option except the key source (see `createKeyResolver`). */
 export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('jwtguard: options must be an object')
+  if (typeof options !== 'object' || options === null) throw optionError('', 'must be an object', { given: options })
   checkOptionNames(options)
   const audiences = stringList(options.audience, 'audience')
   const entries = issuerEntries(options.issuer)

@@ -3,15 +3,16 @@ import { nonceIssuer } from './nonce.js'
 import type { DpopOptions } from './options.js'
 import type { DpopPolicy } from './proof.js'
 import { memoryDpopReplayStore } from './replay.js'
+import { optionError } from '../option-error.js'
 
 const fail = (member: string, message: string): never => {
-  throw new TypeError(`jwtguard: option "dpop.${member}" ${message}`)
+  throw optionError(`dpop.${member}`, message)
 }
 
 /** Validates `dpop` once, at construction. */
 export function dpopPolicy(options: DpopOptions | true): DpopPolicy {
   const o: DpopOptions = options === true ? {} : options
-  if (typeof o !== 'object' || o === null) throw new TypeError('jwtguard: option "dpop" must be an object')
+  if (typeof o !== 'object' || o === null) throw optionError('dpop', 'must be true or an object', { given: o })
   const algorithms = o.algorithms ?? [...ASYMMETRIC_ALGORITHMS]
   if (!Array.isArray(algorithms) || algorithms.length === 0) fail('algorithms', 'must be a non-empty array')
   for (const alg of algorithms) {

@@ -11,6 +11,7 @@ import { fitsAlg, jwkAlgOf, sameAlg } from './fit.js'
 import { importPublicKey, importSecret } from './import.js'
 import { HELD, type Candidate, type KeyLease } from './lease.js'
 import { RemoteKeySet, type RemoteSettings } from './remote.js'
+import { optionError } from '../option-error.js'
 
 /** A key as the verifier takes it: imported once, reused for every token. */
 export type VerifyKey = KeyObject
@@ -80,7 +81,7 @@ function localKeys(value: unknown, option: 'secret' | 'publicKey'): LocalKey[] {
   const list = Array.isArray(value) ? value : [value]
   const name = (i: number) => (Array.isArray(value) ? `${option}[${i}]` : option)
   if (list.length === 0 || list.length > MAX_CANDIDATES) {
-    throw new TypeError(`jwtguard: option "${option}" as an array must hold 1 to ${MAX_CANDIDATES} keys`)
+    throw optionError(option, `as an array must hold 1 to ${MAX_CANDIDATES} keys`)
   }
   return list.map((input: unknown, i) =>
     option === 'secret'
@@ -91,8 +92,7 @@ function localKeys(value: unknown, option: 'secret' | 'publicKey'): LocalKey[] {
 
 function localSetResolver(jwks: JSONWebKeySet, emit: EventSink | undefined): KeyResolver {
   const set = KeySet.from(jwks, (kid, reason) => emit?.({ type: 'jwks_key_dropped', source: 'jwks', kid, reason }))
-  if (!set || set.size === 0)
-    throw new TypeError('jwtguard: option "jwks" must be a JWKS ({ keys: [...] }) with at least one usable public key')
+  if (!set || set.size === 0) throw optionError('jwks', 'must be a JWKS ({ keys: [...] }) with at least one usable public key')
   return {
     inferredAlgorithms: undefined,
     isSymmetric: false,
@@ -215,8 +215,7 @@ export function createKeyResolver(
   emit: EventSink | undefined,
 ): KeyResolver {
   const given = KEY_SOURCES.filter((name) => options[name] !== undefined)
-  if (given.length > 1)
-    throw new TypeError(`jwtguard: options ${given.map((g) => `"${g}"`).join(' and ')} are exclusive: give one key source`)
+  if (given.length > 1) throw optionError(given[1]!, `cannot be given with "${given[0]}": give one key source`)
   switch (given[0]) {
     case 'publicKey':
       return staticResolver(localKeys(options.publicKey, 'publicKey'), false)
@@ -225,13 +224,16 @@ export function createKeyResolver(
     case 'jwks':
       return localSetResolver(options.jwks!, emit)
     case 'getKey':
-      if (typeof options.getKey !== 'function') throw new TypeError('jwtguard: option "getKey" must be a function')
+      if (typeof options.getKey !== 'function') throw optionError('getKey', 'must be a function', { given: options.getKey })
       return getKeyResolver(options.getKey)
     case 'jwksUri':
       return remoteResolver(options.jwksUri, issuers, settings, emit)
     default:
       if (options.issuer === undefined) {
-        throw new TypeError('jwtguard: no key source: give "issuer" (for discovery), "jwksUri", "jwks", "publicKey", "secret" or "getKey"')
+        throw optionError(
+          'issuer',
+          'is missing and there is no other key source: give "issuer" (for discovery), "jwksUri", "jwks", "publicKey", "secret" or "getKey"',
+        )
       }
       return remoteResolver(undefined, issuers, settings, emit)
   }
