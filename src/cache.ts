@@ -17,6 +17,16 @@ export interface CacheOptions {
   ttl?: number
 }
 
+/** Reuse of verified tokens. */
+export interface GuardCacheOptions {
+  /**
+   * Verified-token cache: a token seen before is not verified again until
+   * `min(exp, ttl)`. Revocation still runs on every request. Default
+   * `{ max: 10000, ttl: 60 }`; `false` turns it off.
+   */
+  cache?: CacheOptions | false
+}
+
 type Entry<C> = Omit<AuthInfo<C>, 'token'> & { validUntil: number; lease: KeyLease }
 
 /** Digest of the token: the cache never holds tokens themselves. Intake has made the token canonical. */
