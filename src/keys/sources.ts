@@ -4,12 +4,13 @@ import { callbackError } from '../callbacks.js'
 import { GuardError } from '../errors.js'
 import type { EventSink } from '../events.js'
 import type { IssuerPolicy } from '../claims/validate.js'
-import type { GuardOptions, KeyInput } from '../options.js'
 import { ALL_ALGORITHMS, HMAC_MIN_BYTES, isHmac } from './algorithms.js'
 import { KeySet, MAX_CANDIDATES } from './jwk.js'
 import { fitsAlg, jwkAlgOf, sameAlg } from './fit.js'
 import { importPublicKey, importSecret } from './import.js'
 import { HELD, type Candidate, type KeyLease } from './lease.js'
+import type { KeySource } from './choice.js'
+import type { GuardKeyOptions, KeyInput } from './options.js'
 import { RemoteKeySet, type RemoteSettings } from './remote.js'
 import { optionError } from '../option-error.js'
 
@@ -38,8 +39,6 @@ export interface KeyResolver {
   /** Epoch ms until which keys resolved now may be trusted (remote sets); `undefined` for local keys. */
   keysValidUntil?(issuer: IssuerPolicy): number
 }
-
-const KEY_SOURCES = ['jwksUri', 'jwks', 'publicKey', 'secret', 'getKey'] as const
 
 /** A local key as given in the options, with the `alg` its JWK binds it to. */
 interface LocalKey {
@@ -148,7 +147,7 @@ function remoteResolver(
   }
 }
 
-function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolver {
+function getKeyResolver(getKey: NonNullable<GuardKeyOptions['getKey']>): KeyResolver {
   // jwtguard cannot see a key leave the user's store: every key returned until `reload()` shares one
   // lease, which `reload()` withdraws. Imports are memoized per returned object under that lease, so a
   // getKey that returns a cached JWK costs one import per reload.
@@ -205,36 +204,25 @@ function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolve
 }
 
 /**
- * Builds the one key source the options name; throws a TypeError naming the option otherwise.
- * `issuers` are the configured issuers' policies: remote keys are held for each of them.
+ * Builds the key source `chooseKeySource` chose; throws an option error naming a key that cannot be
+ * imported. `issuers` are the configured issuers' policies: remote keys are held for each of them.
  */
 export function createKeyResolver(
-  options: GuardOptions<unknown>,
+  source: KeySource,
   issuers: readonly IssuerPolicy[],
   settings: RemoteSettings,
   emit: EventSink | undefined,
 ): KeyResolver {
-  const given = KEY_SOURCES.filter((name) => options[name] !== undefined)
-  if (given.length > 1) throw optionError(given[1]!, `cannot be given with "${given[0]}": give one key source`)
-  switch (given[0]) {
+  switch (source.kind) {
     case 'publicKey':
-      return staticResolver(localKeys(options.publicKey, 'publicKey'), false)
+      return staticResolver(localKeys(source.value, 'publicKey'), false)
     case 'secret':
-      return staticResolver(localKeys(options.secret, 'secret'), true)
+      return staticResolver(localKeys(source.value, 'secret'), true)
     case 'jwks':
-      return localSetResolver(options.jwks!, emit)
+      return localSetResolver(source.value, emit)
     case 'getKey':
-      if (typeof options.getKey !== 'function') throw optionError('getKey', 'must be a function', { given: options.getKey })
-      return getKeyResolver(options.getKey)
-    case 'jwksUri':
-      return remoteResolver(options.jwksUri, issuers, settings, emit)
-    default:
-      if (options.issuer === undefined) {
-        throw optionError(
-          'issuer',
-          'is missing and there is no other key source: give "issuer" (for discovery), "jwksUri", "jwks", "publicKey", "secret" or "getKey"',
-        )
-      }
-      return remoteResolver(undefined, issuers, settings, emit)
+      return getKeyResolver(source.getKey)
+    case 'remote':
+      return remoteResolver(source.jwksUri, issuers, settings, emit)
   }
 }
