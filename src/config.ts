@@ -142,7 +142,8 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
   if (typeof realm !== 'string' || realm === '') fail('realm', 'must be a non-empty string')
   challengeText(realm, 'realm', 'is')
   const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
-  if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16) fail('maxTokenLength', 'must be an integer of at least 16 (bytes)')
+  if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16)
+    throw optionError('maxTokenLength', 'must be an integer of at least 16 (bytes)', { given: maxTokenLength })
 
   return {
     policy: {

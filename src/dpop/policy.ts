@@ -19,12 +19,14 @@ export function dpopPolicy(options: DpopOptions | true): DpopPolicy {
     if (!ASYMMETRIC_ALGORITHMS.includes(alg as never)) fail('algorithms', `must hold asymmetric JWS algorithms only, not "${String(alg)}"`)
   }
   const proofMaxAge = o.proofMaxAge ?? 60
-  if (!Number.isFinite(proofMaxAge) || proofMaxAge <= 0) fail('proofMaxAge', 'must be a positive number of seconds')
+  if (!Number.isFinite(proofMaxAge) || proofMaxAge <= 0)
+    throw optionError('dpop.proofMaxAge', 'must be a positive number of seconds', { given: proofMaxAge })
   let nonce
   if (o.nonce) {
     const n = o.nonce === true ? {} : o.nonce
     const lifetime = n.lifetime ?? 300
-    if (!Number.isFinite(lifetime) || lifetime <= 0) fail('nonce.lifetime', 'must be a positive number of seconds')
+    if (!Number.isFinite(lifetime) || lifetime <= 0)
+      throw optionError('dpop.nonce.lifetime', 'must be a positive number of seconds', { given: lifetime })
     if (n.secret !== undefined && (!(n.secret instanceof Uint8Array) || n.secret.byteLength < 32))
       fail('nonce.secret', 'must be at least 32 bytes')
     nonce = nonceIssuer(n.secret, lifetime)

@@ -105,6 +105,9 @@ describe('option errors', () => {
     expect(thrown(construct({ ...base, cache: { ttl: -3 } })).message).toBe(
       'jwtguard: option "cache.ttl" must be a positive number of seconds (given: -3)',
     )
+    expect(thrown(construct({ ...base, dpop: { proofMaxAge: 0 } })).message).toBe(
+      'jwtguard: option "dpop.proofMaxAge" must be a positive number of seconds (given: 0)',
+    )
     expect(thrown(construct({ ...base, clockTolerance: SHORT_SECRET })).message).toMatch(/\(given: a string\)$/)
     const getKey = thrown(construct({ issuer: base.issuer, audience: base.audience, getKey: { source: SHORT_SECRET } }))
     expect(getKey.message).toBe('jwtguard: option "getKey" must be a function (given: an object)')
