@@ -2,6 +2,7 @@ import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { KeyLease } from './keys/lease.js'
 import type { AuthInfo } from './types.js'
+import { optionError } from './option-error.js'
 
 /** Verified-token cache settings. */
 export interface CacheOptions {
@@ -14,6 +15,16 @@ export interface CacheOptions {
    * `guard.reload()` or this bound does it. Default 60.
    */
   ttl?: number
+}
+
+/** Reuse of verified tokens. */
+export interface GuardCacheOptions {
+  /**
+   * Verified-token cache: a token seen before is not verified again until
+   * `min(exp, ttl)`. Revocation still runs on every request. Default
+   * `{ max: 10000, ttl: 60 }`; `false` turns it off.
+   */
+  cache?: CacheOptions | false
 }
 
 type Entry<C> = Omit<AuthInfo<C>, 'token'> & { validUntil: number; lease: KeyLease }
@@ -99,10 +110,10 @@ export class VerifiedCache<C> {
 export function cacheSettings(value: CacheOptions | false | undefined): Required<CacheOptions> | undefined {
   if (value === false) return undefined
   if (value !== undefined && (typeof value !== 'object' || value === null))
-    throw new TypeError('jwtguard: option "cache" must be { max?, ttl? } or false')
+    throw optionError('cache', 'must be { max?, ttl? } or false', { given: value })
   const max = value?.max ?? 10_000
   const ttl = value?.ttl ?? 60
-  if (!Number.isInteger(max) || max < 1) throw new TypeError('jwtguard: option "cache.max" must be a positive integer')
-  if (!Number.isFinite(ttl) || ttl <= 0) throw new TypeError('jwtguard: option "cache.ttl" must be a positive number of seconds')
+  if (!Number.isInteger(max) || max < 1) throw optionError('cache.max', 'must be a positive integer', { given: max })
+  if (!Number.isFinite(ttl) || ttl <= 0) throw optionError('cache.ttl', 'must be a positive number of seconds', { given: ttl })
   return { max, ttl }
 }

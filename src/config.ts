@@ -1,7 +1,3 @@
-import { ASYMMETRIC_ALGORITHMS, ALL_ALGORITHMS, HMAC_ALGORITHMS, HMAC_MIN_BYTES, isHmac } from './keys/algorithms.js'
-import { checkRemoteUrl } from './keys/fetch.js'
-import { DEFAULT_REMOTE_SETTINGS, type RemoteSettings } from './keys/remote.js'
-import type { KeyResolver } from './keys/sources.js'
 import { DEFAULT_MAX_TOKEN_LENGTH } from './intake/token.js'
 import type { TokenSource } from './intake/request.js'
 import type { ClaimPolicy, IssuerPolicy } from './claims/validate.js'
@@ -9,9 +5,10 @@ import { parseSeconds } from './claims/time.js'
 import { checkOptionNames } from './known-options.js'
 import type { GuardOptions, IssuerOptions, JwsAlgorithm } from './options.js'
 import { CHALLENGE_TEXT } from './http/challenge.js'
+import { optionError } from './option-error.js'
 
 const fail = (option: string, message: string): never => {
-  throw new TypeError(`jwtguard: option "${option}" ${message}`)
+  throw optionError(option, message)
 }
 
 function stringList(value: unknown, option: string): string[] {
@@ -47,22 +44,6 @@ function tokenSources(value: GuardOptions<unknown>['tokenFrom']): TokenSource[] 
   return list
 }
 
-function remoteSettings(value: GuardOptions<unknown>['jwksCache']): RemoteSettings {
-  if (value === undefined) return DEFAULT_REMOTE_SETTINGS
-  if (typeof value !== 'object' || value === null) return fail('jwksCache', 'must be an object')
-  const out = { ...DEFAULT_REMOTE_SETTINGS }
-  for (const key of Object.keys(value) as (keyof RemoteSettings)[]) {
-    if (!Object.hasOwn(out, key)) fail('jwksCache', `has an unknown member "${key}"`)
-    const n = value[key]
-    if (n === undefined) continue
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) fail(`jwksCache.${key}`, 'must be a non-negative number of milliseconds')
-    out[key] = n as number
-  }
-  if (out.timeoutDuration === 0) fail('jwksCache.timeoutDuration', 'must be greater than 0')
-  if (out.maxResponseSize === 0) fail('jwksCache.maxResponseSize', 'must be greater than 0')
-  return out
-}
-
 function expectedClaims(value: GuardOptions<unknown>['expectedClaims']): [string, string | number | boolean][] {
   if (value === undefined) return []
   if (typeof value !== 'object' || value === null) return fail('expectedClaims', 'must be an object of claim values')
@@ -75,16 +56,15 @@ function expectedClaims(value: GuardOptions<unknown>['expectedClaims']): [string
 }
 
 export interface ResolvedOptions {
-  /** Claim rules; issuers' algorithm sets are filled in by `finish` once the key source is known. */
+  /** Claim rules; each issuer's algorithm set is filled by `resolveKeys` once the key source is built. */
   policy: ClaimPolicy
-  remote: RemoteSettings
+  /** Each issuer's own `algorithms`, in the order of `policy.issuers`. */
+  issuerAlgorithms: readonly (readonly JwsAlgorithm[] | undefined)[]
   sources: TokenSource[]
   realm: string
   maxTokenLength: number
   /** The claim carrying the token id for revocation. */
   jtiClaim: string
-  /** Checks algorithms against the key source and fills each issuer's set; returns the union. */
-  finish(keys: KeyResolver): JwsAlgorithm[]
 }
 
 interface IssuerEntry {
@@ -106,7 +86,6 @@ function issuerEntries(value: GuardOptions<unknown>['issuer']): IssuerEntry[] {
     }
     if (seen.has(o.issuer)) fail(`issuer[${i}]`, 'repeats an issuer')
     seen.add(o.issuer)
-    if (o.jwksUri !== undefined) checkRemoteUrl(o.jwksUri, `issuer[${i}].jwksUri`)
     return {
       issuer: o.issuer,
       jwksUri: o.jwksUri,
@@ -116,22 +95,12 @@ function issuerEntries(value: GuardOptions<unknown>['issuer']): IssuerEntry[] {
   })
 }
 
-/** Validates every option except the key source (see `createKeyResolver`). */
+/** Validates every option except those of the key source (see `src/keys/`). */
 export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('jwtguard: options must be an object')
+  if (typeof options !== 'object' || options === null) throw optionError('', 'must be an object', { given: options })
   checkOptionNames(options)
   const audiences = stringList(options.audience, 'audience')
   const entries = issuerEntries(options.issuer)
-  const local = ['jwks', 'publicKey', 'secret', 'getKey'].some((k) => options[k as keyof GuardOptions] !== undefined)
-  if (options.jwksUri !== undefined) {
-    if (typeof options.jwksUri !== 'string') fail('jwksUri', 'must be a URL string')
-    checkRemoteUrl(options.jwksUri, 'jwksUri')
-  } else if (!local) {
-    // Discovery: the issuer itself is fetched from, so it must be a URL we may fetch.
-    entries.forEach((e, i) => e.jwksUri ?? checkRemoteUrl(e.issuer, entries.length === 1 ? 'issuer' : `issuer[${i}]`))
-  }
-  if (local && entries.some((e) => e.jwksUri !== undefined))
-    fail('issuer', 'entries may set "jwksUri" only when the guard uses remote keys')
   const issuers = new Map<string, IssuerPolicy>(
     entries.map((e) => [
       e.issuer,
@@ -173,7 +142,8 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
   if (typeof realm !== 'string' || realm === '') fail('realm', 'must be a non-empty string')
   challengeText(realm, 'realm', 'is')
   const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
-  if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16) fail('maxTokenLength', 'must be an integer of at least 16 (bytes)')
+  if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16)
+    throw optionError('maxTokenLength', 'must be an integer of at least 16 (bytes)', { given: maxTokenLength })
 
   return {
     policy: {
@@ -184,69 +154,10 @@ export function resolveOptions(options: GuardOptions<unknown>): ResolvedOptions 
       audienceClaim: options.audienceClaim ?? 'aud',
       expectedClaims: expectedClaims(options.expectedClaims),
     },
-    remote: remoteSettings(options.jwksCache),
+    issuerAlgorithms: entries.map((e) => e.algorithms),
     sources: tokenSources(options.tokenFrom),
     realm,
     maxTokenLength,
     jtiClaim,
-    finish(keys: KeyResolver) {
-      const all = new Set<JwsAlgorithm>()
-      entries.forEach((e, i) => {
-        const own = algorithms(options, keys, e.algorithms ?? options.algorithms, e.algorithms ? `issuer[${i}].algorithms` : 'algorithms')
-        const policy = issuers.get(e.issuer)!
-        for (const alg of own) {
-          policy.algorithms.add(alg)
-          all.add(alg)
-        }
-      })
-      return [...all]
-    },
   }
-}
-
-/**
- * The HMAC algorithms every secret is long enough for (RFC 7518 §3.2), or the failure naming the
- * shortest one (`secret[1]` when several are given).
- */
-function checkSecrets(options: GuardOptions<unknown>, sizes: readonly number[], algs: readonly JwsAlgorithm[]): void {
-  const shortest = sizes.indexOf(Math.min(...sizes))
-  const name = Array.isArray(options.secret) ? `secret[${shortest}]` : 'secret'
-  for (const alg of algs) {
-    const need = HMAC_MIN_BYTES[alg]!
-    if (sizes[shortest]! < need) fail(name, `is ${sizes[shortest]} bytes: ${alg} needs at least ${need}`)
-  }
-}
-
-function algorithms(
-  options: GuardOptions<unknown>,
-  keys: KeyResolver,
-  given: readonly JwsAlgorithm[] | undefined,
-  option: string,
-): JwsAlgorithm[] {
-  const sizes = keys.secretSizes ?? []
-  if (given === undefined) {
-    if (keys.isSymmetric) {
-      const fitting = HMAC_ALGORITHMS.filter((a) => sizes.every((size) => size >= HMAC_MIN_BYTES[a]!))
-      if (fitting.length === 0) checkSecrets(options, sizes, ['HS256'])
-      return [...fitting]
-    }
-    return [...(keys.inferredAlgorithms ?? ASYMMETRIC_ALGORITHMS)] as JwsAlgorithm[]
-  }
-  if (!Array.isArray(given) || given.length === 0) return fail(option, 'must be a non-empty array')
-  for (const alg of given) {
-    if (typeof alg === 'string' && alg.toLowerCase() === 'none') fail(option, 'must not contain "none": unsigned tokens are never accepted')
-    if (!ALL_ALGORITHMS.has(alg)) fail(option, `contains an unsupported algorithm "${String(alg)}"`)
-  }
-  const hmac = given.filter(isHmac)
-  if (hmac.length > 0 && hmac.length < given.length) fail(option, 'must not mix HMAC (HS*) and public-key algorithms')
-  if (hmac.length > 0 && !keys.isSymmetric && options.getKey === undefined) {
-    fail(option, 'has HMAC algorithms but the key source is a public key: that is algorithm confusion')
-  }
-  if (hmac.length === 0 && keys.isSymmetric) fail(option, 'has public-key algorithms but the key source is a "secret"')
-  if (keys.isSymmetric) checkSecrets(options, sizes, hmac)
-  if (keys.inferredAlgorithms) {
-    const unusable = given.filter((a) => !keys.inferredAlgorithms!.includes(a))
-    if (unusable.length > 0) fail(option, `contains ${unusable.join(', ')}, which the "publicKey" cannot verify`)
-  }
-  return [...given]
 }

@@ -18,6 +18,15 @@ export type GuardEvent =
   /** Redis came back empty: `restored` when a replicated instance wrote its deny-list back, else 503 until `acknowledgeReset()`. */
   | { type: 'revocation_store_reset'; restored: boolean }
 
+/** Observability. */
+export interface GuardEventOptions {
+  /**
+   * Observability hook; may be async. Never receives a token. What it throws or rejects changes no answer
+   * and is reported once per guard as a process warning (`JWTGUARD_ON_EVENT_FAILED`).
+   */
+  onEvent?: (event: GuardEvent) => void
+}
+
 export type EventSink = (event: GuardEvent) => void
 
 /** A failure in words for one warning line: never more than 200 characters, no control characters. */

@@ -15,13 +15,29 @@ export { presets, type ClaimPreset, type PresetName } from './authz/presets.js'
 export { optionsFromEnv } from './env.js'
 // Adapter plumbing is in `jwtguard/adapter`; the type of `jwtGuard(input)` stays here for users.
 export type { GuardInput } from './adapter-kit.js'
-export type { GuardOptions, JwsAlgorithm, JwksCacheOptions, KeyInput } from './options.js'
+export type {
+  GuardOptions,
+  GuardCacheOptions,
+  GuardClaimOptions,
+  GuardDecryptionOptions,
+  GuardDpopOptions,
+  GuardEventOptions,
+  GuardGrantOptions,
+  GuardHttpOptions,
+  GuardIntakeOptions,
+  GuardKeyOptions,
+  GuardMtlsOptions,
+  GuardRevocationOptions,
+  IssuerOptions,
+  JwsAlgorithm,
+  JwksCacheOptions,
+  KeyInput,
+} from './options.js'
 export type { AuthInfo, Claims, DefaultClaims, InferClaims, JwtRegisteredClaims, RegisteredClaims } from './types.js'
 export type { GuardRequest, TokenSource } from './intake/request.js'
 export type { GuardEvent } from './events.js'
 export type { StandardSchemaV1 } from './claims/schema.js'
 export type { DecryptionOptions, DecryptionKeyInput, KeyManagementAlgorithm, ContentEncryptionAlgorithm } from './jwe/options.js'
-export type { IssuerOptions } from './options.js'
 export { memoryRevocationStore, type MemoryRevocationStore, type MemoryRevocationStoreOptions } from './revocation/memory.js'
 export type { RevocationStore, RevocationStoreOptions, RevocationContext } from './revocation/store.js'
 export type { DpopOptions } from './dpop/options.js'

@@ -3,6 +3,7 @@ import type { DpopOptions } from './dpop/options.js'
 import type { ResourceMetadataOptions } from './http/metadata.js'
 import type { DecryptionOptions } from './jwe/options.js'
 import type { GuardOptions, IssuerOptions, JwksCacheOptions } from './options.js'
+import { optionError } from './option-error.js'
 
 // Every option name, checked against the option types at compile time: a new option that is not
 // listed here does not compile, so "unknown option" can never refuse a real one.
@@ -125,8 +126,8 @@ function longestSharedPrefix(lower: string, known: readonly string[]): string | 
 function unknown(option: string, member: string | undefined, name: string, known: readonly string[]): never {
   const guess = closestName(name, known)
   const hint = guess === undefined ? '' : `: did you mean "${member === undefined ? guess : `${member}.${guess}`}"?`
-  const what = member === undefined ? `unknown option "${name}"` : `option "${member}" has an unknown member "${name}"`
-  throw new TypeError(`jwtguard: ${what}${hint}`)
+  if (member === undefined) throw optionError(name, `is unknown${hint}`)
+  throw optionError(member, `has an unknown member "${name}"${hint}`)
 }
 
 function checkMembers(value: Record<string, unknown>, known: readonly string[], option: string): void {

@@ -2,6 +2,7 @@ import { callbackError, isThenable, promiseReturned } from '../callbacks.js'
 import { GuardError } from '../errors.js'
 import { CHALLENGE_TEXT, SCOPE_TOKEN } from '../http/challenge.js'
 import type { AuthInfo, DefaultClaims } from '../types.js'
+import { optionError } from '../option-error.js'
 
 /** A per-route check: returns when the request may go on, throws a `GuardError` otherwise. */
 export type AuthCheck = (auth: AuthInfo<unknown> | undefined) => void
@@ -30,7 +31,7 @@ function normalize(values: string | readonly string[], fn: string, scopes: boole
 
 function mode(options: RequireOptions | undefined, fn: string): 'all' | 'any' {
   const m = options?.mode ?? 'all'
-  if (m !== 'all' && m !== 'any') throw new TypeError(`jwtguard: ${fn}() option "mode" must be 'all' or 'any'`)
+  if (m !== 'all' && m !== 'any') throw optionError('mode', "must be 'all' or 'any'", { of: `${fn}()`, given: m })
   return m
 }
 
@@ -86,9 +87,9 @@ export interface ClaimCheckOptions {
 function claimDescription(options: ClaimCheckOptions | undefined): string {
   const description = options?.description ?? 'Claim check failed'
   if (typeof description !== 'string' || !CHALLENGE_TEXT.test(description)) {
-    throw new TypeError(
-      'jwtguard: requireClaims() option "description" must be a non-empty string of printable ASCII without " or \\ (RFC 6750 §3)',
-    )
+    throw optionError('description', 'must be a non-empty string of printable ASCII without " or \\ (RFC 6750 §3)', {
+      of: 'requireClaims()',
+    })
   }
   return description
 }

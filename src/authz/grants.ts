@@ -1,4 +1,5 @@
 import { callbackError, isThenable, promiseReturned } from '../callbacks.js'
+import { optionError } from '../option-error.js'
 
 /**
  * How scopes or roles are read from claims: a claim name (`cognito:groups`,
@@ -55,8 +56,7 @@ function splitPath(path: string, variables: Readonly<Record<string, string>>, op
     const template = /^\{(\w+)\}$/.exec(segment)
     if (!template) return segment
     const value = variables[template[1]!]
-    if (value === undefined)
-      throw new TypeError(`jwtguard: option "${option}" uses {${template[1]}} but claimVariables has no "${template[1]}"`)
+    if (value === undefined) throw optionError(option, `uses {${template[1]}} but claimVariables has no "${template[1]}"`)
     return value
   })
 }
@@ -80,12 +80,12 @@ export function compileReader(reader: ClaimReader, variables: Readonly<Record<st
   }
   // A top-level array is always a list of paths (`['scope', 'scp']`); a path given as segments is wrapped: `[['a.b', 'c']]`.
   const list: readonly ClaimPath[] = typeof reader === 'string' ? [reader] : (reader as readonly ClaimPath[])
-  if (!Array.isArray(list) || list.length === 0) throw new TypeError(`jwtguard: option "${option}" must name claims`)
+  if (!Array.isArray(list) || list.length === 0) throw optionError(option, 'must name claims')
   const paths = list.map((path) => {
     if (Array.isArray(path) && path.length > 0 && path.every((p) => typeof p === 'string' && p !== '')) {
       return { whole: '', segments: path as string[] }
     }
-    if (typeof path !== 'string' || path === '') throw new TypeError(`jwtguard: option "${option}" must name claims`)
+    if (typeof path !== 'string' || path === '') throw optionError(option, 'must name claims')
     return { whole: path, segments: splitPath(path, variables, option) }
   })
   return (payload) => {

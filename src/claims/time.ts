@@ -1,3 +1,4 @@
+import { optionError } from '../option-error.js'
 const UNITS: Record<string, number> = {
   s: 1,
   sec: 1,
@@ -29,5 +30,5 @@ export function parseSeconds(value: number | string, option: string): number {
     const unit = match && UNITS[match[2] || 's']
     if (match && unit) return Number(match[1]) * unit
   }
-  throw new TypeError(`jwtguard: option "${option}" must be a non-negative number of seconds or a string like '30s'`)
+  throw optionError(option, "must be a non-negative number of seconds or a string like '30s'", { given: value })
 }

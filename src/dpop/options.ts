@@ -26,3 +26,13 @@ export interface DpopOptions {
    */
   origin?: string | readonly string[]
 }
+
+/** Sender-constrained tokens bound to a proof-of-possession key. */
+export interface GuardDpopOptions {
+  /**
+   * Accept DPoP-bound tokens (RFC 9449): `Authorization: DPoP <token>` with a
+   * `DPoP` proof. A token bound to a key (`cnf.jkt`) is never accepted as a
+   * Bearer token, whether or not this is set. `true` for the defaults.
+   */
+  dpop?: DpopOptions | boolean
+}

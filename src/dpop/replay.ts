@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { GuardError } from '../errors.js'
 import { eventSink, type EventSink, type GuardEvent } from '../events.js'
 import { ExpiringMap } from '../revocation/expiring.js'
+import { optionError } from '../option-error.js'
 
 /** What the guard passes to a replay store besides the `jti`. */
 export interface DpopReplayContext {
@@ -37,9 +38,9 @@ export interface MemoryDpopReplayStoreOptions {
 /** An in-process replay store (bounded, fails closed when full). For a fleet, use `redisDpopReplayStore` from `jwtguard/redis`. */
 export function memoryDpopReplayStore(options: MemoryDpopReplayStoreOptions = {}): DpopReplayStore {
   const max = options.max ?? DEFAULT_REPLAY_MAX
-  if (!Number.isInteger(max) || max < 1) throw new TypeError('jwtguard: memoryDpopReplayStore option "max" must be a positive integer')
+  if (!Number.isInteger(max) || max < 1) throw optionError('max', 'must be a positive integer', { of: 'memoryDpopReplayStore', given: max })
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function')
-    throw new TypeError('jwtguard: memoryDpopReplayStore option "onEvent" must be a function')
+    throw optionError('onEvent', 'must be a function', { of: 'memoryDpopReplayStore' })
   const own = eventSink(options.onEvent)
   const seen = new ExpiringMap<true>(max)
   return {

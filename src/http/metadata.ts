@@ -1,3 +1,4 @@
+import { optionError } from '../option-error.js'
 /** RFC 9728 Protected Resource Metadata, in the option names of this package (camelCase). */
 export interface ResourceMetadataOptions {
   /** The resource identifier: an `https:` URL (loopback `http:` for tests), e.g. `'https://api.example.com/mcp'`. Required. */
@@ -25,7 +26,7 @@ export interface ProtectedResource {
 }
 
 const fail = (member: string, message: string): never => {
-  throw new TypeError(`jwtguard: option "resourceMetadata${member ? `.${member}` : ''}" ${message}`)
+  throw optionError(`resourceMetadata${member ? `.${member}` : ''}`, message)
 }
 
 function urlList(value: unknown, member: string): string[] | undefined {

@@ -2,6 +2,7 @@ import { createPrivateKey, createSecretKey, KeyObject, webcrypto } from 'node:cr
 import { isCryptoKey } from '../keys/import.js'
 import type { JWK } from 'jose'
 import type { DecryptionKeyInput, DecryptionOptions } from './options.js'
+import { optionError } from '../option-error.js'
 
 /** A decryption key imported once at construction. */
 export interface DecryptionKey {
@@ -55,11 +56,11 @@ function importOne(input: DecryptionKeyInput, kid: string | undefined, where: st
       else key = createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
     }
   } catch (cause) {
-    throw new TypeError(`jwtguard: option "${where}" is not a usable decryption key (private key, JWK or secret)`, { cause })
+    throw optionError(where, 'is not a usable decryption key (private key, JWK or secret)', { cause })
   }
-  if (key.type === 'public') throw new TypeError(`jwtguard: option "${where}" is a public key: decryption needs the private key`)
+  if (key.type === 'public') throw optionError(where, 'is a public key: decryption needs the private key')
   const kind = kindOf(key)
-  if (kind === 'unsupported' || kind === 'ec:unknown') throw new TypeError(`jwtguard: option "${where}" has an unsupported key type`)
+  if (kind === 'unsupported' || kind === 'ec:unknown') throw optionError(where, 'has an unsupported key type')
   return { kid, key, kind, alg }
 }
 
@@ -77,7 +78,7 @@ export function importDecryptionKeys(keys: DecryptionOptions['keys']): Decryptio
     : Array.isArray(keys)
       ? keys
       : [keys as DecryptionKeyInput]
-  if (list.length === 0) throw new TypeError('jwtguard: option "decryption.keys" needs at least one encryption key')
+  if (list.length === 0) throw optionError('decryption.keys', 'needs at least one encryption key')
   return list.map((k, i) => importOne(k, undefined, `decryption.keys[${i}]`))
 }
 

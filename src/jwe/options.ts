@@ -43,6 +43,12 @@ export interface DecryptionOptions {
   allowUnsigned?: boolean
 }
 
+/** Encrypted (JWE) access tokens. */
+export interface GuardDecryptionOptions {
+  /** Keys and rules for encrypted (JWE) access tokens; a nested JWT's inner JWS is always verified. */
+  decryption?: DecryptionOptions
+}
+
 export const DEFAULT_KEY_MANAGEMENT: readonly KeyManagementAlgorithm[] = [
   'RSA-OAEP-256',
   'RSA-OAEP-384',

@@ -8,9 +8,10 @@ import {
   isSymmetricKeyManagement,
   type DecryptionOptions,
 } from './options.js'
+import { optionError } from '../option-error.js'
 
 const fail = (option: string, message: string): never => {
-  throw new TypeError(`jwtguard: option "decryption.${option}" ${message}`)
+  throw optionError(`decryption.${option}`, message)
 }
 
 function allowList(
@@ -30,7 +31,7 @@ function allowList(
 
 /** Validates `decryption` and imports its keys, once. */
 export function decryptionPolicy(options: DecryptionOptions): DecryptionPolicy {
-  if (typeof options !== 'object' || options === null) throw new TypeError('jwtguard: option "decryption" must be an object')
+  if (typeof options !== 'object' || options === null) throw optionError('decryption', 'must be an object', { given: options })
   const keyManagement = allowList(options.keyManagementAlgorithms, DEFAULT_KEY_MANAGEMENT, ALL_KEY_MANAGEMENT, 'keyManagementAlgorithms')
   const allowUnsigned = options.allowUnsigned ?? false
   if (allowUnsigned && [...keyManagement].some((a) => !isSymmetricKeyManagement(a))) {

@@ -1,4 +1,4 @@
-import type { JwsAlgorithm } from '../options.js'
+import type { JwsAlgorithm } from './options.js'
 
 export const HMAC_ALGORITHMS: readonly JwsAlgorithm[] = ['HS256', 'HS384', 'HS512']
 export const ASYMMETRIC_ALGORITHMS: readonly JwsAlgorithm[] = [

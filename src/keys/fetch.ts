@@ -1,4 +1,5 @@
 import { GuardError, type GuardErrorCode } from '../errors.js'
+import { optionError } from '../option-error.js'
 
 export interface FetchLimits {
   /** Epoch milliseconds by which the whole operation (discovery and JWKS) must be done. */
@@ -14,10 +15,10 @@ export function checkRemoteUrl(value: string, option: string): URL {
   try {
     url = new URL(value)
   } catch {
-    throw new TypeError(`jwtguard: option "${option}" must be an absolute URL`)
+    throw optionError(option, 'must be an absolute URL')
   }
   if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.test(url.hostname))) return url
-  throw new TypeError(`jwtguard: option "${option}" must use https: (http: only on a loopback host)`)
+  throw optionError(option, 'must use https: (http: only on a loopback host)')
 }
 
 function unavailable(code: GuardErrorCode, reason: string, cause?: unknown): GuardError {

@@ -1,6 +1,7 @@
 import { createPublicKey, createSecretKey, KeyObject, type webcrypto } from 'node:crypto'
 import { unusableReason } from './jwk.js'
 import { withCertificateKey } from './x5c.js'
+import { optionError } from '../option-error.js'
 
 /** The same strength rules as for JWKS keys: RSA at least 2048 bits with e = 65537. */
 function checkStrength(key: KeyObject): KeyObject {
@@ -36,20 +37,20 @@ export function importPublicKey(input: unknown, option: string): KeyObject {
       return createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
     }
   } catch (cause) {
-    throw new TypeError(`jwtguard: option "${option}" is not a usable public key`, { cause })
+    throw optionError(option, 'is not a usable public key', { cause })
   }
-  throw new TypeError(`jwtguard: option "${option}" must be a PEM string, a public JWK, a KeyObject or a CryptoKey`)
+  throw optionError(option, 'must be a PEM string, a public JWK, a KeyObject or a CryptoKey')
 }
 
 /** Imports the HMAC secret; its length is checked against the algorithms by the caller. */
 export function importSecret(input: unknown, option: string): KeyObject {
   // A PEM given as a secret is a public key about to be used as an HMAC key: algorithm confusion.
   if (typeof input === 'string' && input.includes('-----BEGIN ')) {
-    throw new TypeError(`jwtguard: option "${option}" holds a PEM key: an HMAC secret is never a public or private key`)
+    throw optionError(option, 'holds a PEM key: an HMAC secret is never a public or private key')
   }
   if (typeof input === 'string' && input !== '') return createSecretKey(Buffer.from(input, 'utf8'))
   if (input instanceof Uint8Array && input.byteLength > 0) return createSecretKey(Buffer.from(input))
   if (isCryptoKey(input) && input.type === 'secret') return KeyObject.from(input)
   if (input instanceof KeyObject && input.type === 'secret') return input
-  throw new TypeError(`jwtguard: option "${option}" must be a non-empty string, Uint8Array or secret KeyObject`)
+  throw optionError(option, 'must be a non-empty string, Uint8Array or secret KeyObject')
 }

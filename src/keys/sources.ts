@@ -4,13 +4,15 @@ import { callbackError } from '../callbacks.js'
 import { GuardError } from '../errors.js'
 import type { EventSink } from '../events.js'
 import type { IssuerPolicy } from '../claims/validate.js'
-import type { GuardOptions, KeyInput } from '../options.js'
 import { ALL_ALGORITHMS, HMAC_MIN_BYTES, isHmac } from './algorithms.js'
 import { KeySet, MAX_CANDIDATES } from './jwk.js'
 import { fitsAlg, jwkAlgOf, sameAlg } from './fit.js'
 import { importPublicKey, importSecret } from './import.js'
 import { HELD, type Candidate, type KeyLease } from './lease.js'
+import type { KeySource } from './choice.js'
+import type { GuardKeyOptions, KeyInput } from './options.js'
 import { RemoteKeySet, type RemoteSettings } from './remote.js'
+import { optionError } from '../option-error.js'
 
 /** A key as the verifier takes it: imported once, reused for every token. */
 export type VerifyKey = KeyObject
@@ -37,8 +39,6 @@ export interface KeyResolver {
   /** Epoch ms until which keys resolved now may be trusted (remote sets); `undefined` for local keys. */
   keysValidUntil?(issuer: IssuerPolicy): number
 }
-
-const KEY_SOURCES = ['jwksUri', 'jwks', 'publicKey', 'secret', 'getKey'] as const
 
 /** A local key as given in the options, with the `alg` its JWK binds it to. */
 interface LocalKey {
@@ -80,7 +80,7 @@ function localKeys(value: unknown, option: 'secret' | 'publicKey'): LocalKey[] {
   const list = Array.isArray(value) ? value : [value]
   const name = (i: number) => (Array.isArray(value) ? `${option}[${i}]` : option)
   if (list.length === 0 || list.length > MAX_CANDIDATES) {
-    throw new TypeError(`jwtguard: option "${option}" as an array must hold 1 to ${MAX_CANDIDATES} keys`)
+    throw optionError(option, `as an array must hold 1 to ${MAX_CANDIDATES} keys`)
   }
   return list.map((input: unknown, i) =>
     option === 'secret'
@@ -91,8 +91,7 @@ function localKeys(value: unknown, option: 'secret' | 'publicKey'): LocalKey[] {
 
 function localSetResolver(jwks: JSONWebKeySet, emit: EventSink | undefined): KeyResolver {
   const set = KeySet.from(jwks, (kid, reason) => emit?.({ type: 'jwks_key_dropped', source: 'jwks', kid, reason }))
-  if (!set || set.size === 0)
-    throw new TypeError('jwtguard: option "jwks" must be a JWKS ({ keys: [...] }) with at least one usable public key')
+  if (!set || set.size === 0) throw optionError('jwks', 'must be a JWKS ({ keys: [...] }) with at least one usable public key')
   return {
     inferredAlgorithms: undefined,
     isSymmetric: false,
@@ -148,7 +147,7 @@ function remoteResolver(
   }
 }
 
-function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolver {
+function getKeyResolver(getKey: NonNullable<GuardKeyOptions['getKey']>): KeyResolver {
   // jwtguard cannot see a key leave the user's store: every key returned until `reload()` shares one
   // lease, which `reload()` withdraws. Imports are memoized per returned object under that lease, so a
   // getKey that returns a cached JWK costs one import per reload.
@@ -205,34 +204,25 @@ function getKeyResolver(getKey: NonNullable<GuardOptions['getKey']>): KeyResolve
 }
 
 /**
- * Builds the one key source the options name; throws a TypeError naming the option otherwise.
- * `issuers` are the configured issuers' policies: remote keys are held for each of them.
+ * Builds the key source `chooseKeySource` chose; throws an option error naming a key that cannot be
+ * imported. `issuers` are the configured issuers' policies: remote keys are held for each of them.
  */
 export function createKeyResolver(
-  options: GuardOptions<unknown>,
+  source: KeySource,
   issuers: readonly IssuerPolicy[],
   settings: RemoteSettings,
   emit: EventSink | undefined,
 ): KeyResolver {
-  const given = KEY_SOURCES.filter((name) => options[name] !== undefined)
-  if (given.length > 1)
-    throw new TypeError(`jwtguard: options ${given.map((g) => `"${g}"`).join(' and ')} are exclusive: give one key source`)
-  switch (given[0]) {
+  switch (source.kind) {
     case 'publicKey':
-      return staticResolver(localKeys(options.publicKey, 'publicKey'), false)
+      return staticResolver(localKeys(source.value, 'publicKey'), false)
     case 'secret':
-      return staticResolver(localKeys(options.secret, 'secret'), true)
+      return staticResolver(localKeys(source.value, 'secret'), true)
     case 'jwks':
-      return localSetResolver(options.jwks!, emit)
+      return localSetResolver(source.value, emit)
     case 'getKey':
-      if (typeof options.getKey !== 'function') throw new TypeError('jwtguard: option "getKey" must be a function')
-      return getKeyResolver(options.getKey)
-    case 'jwksUri':
-      return remoteResolver(options.jwksUri, issuers, settings, emit)
-    default:
-      if (options.issuer === undefined) {
-        throw new TypeError('jwtguard: no key source: give "issuer" (for discovery), "jwksUri", "jwks", "publicKey", "secret" or "getKey"')
-      }
-      return remoteResolver(undefined, issuers, settings, emit)
+      return getKeyResolver(source.getKey)
+    case 'remote':
+      return remoteResolver(source.jwksUri, issuers, settings, emit)
   }
 }

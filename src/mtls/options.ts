@@ -15,3 +15,14 @@ export interface MtlsProxyOptions {
 
 /** `mtls`: `true` reads the client certificate of the TLS connection; an object adds a trusted proxy's header. */
 export type MtlsOptions = true | MtlsProxyOptions
+
+/** Certificate-bound tokens. */
+export interface GuardMtlsOptions {
+  /**
+   * Accept certificate-bound tokens (RFC 8705 §3): a token with `cnf["x5t#S256"]` passes only
+   * when the client certificate of the TLS connection (or, from a trusted proxy, of its RFC 9440
+   * `Client-Cert` header) has that SHA-256 thumbprint; self-signed certificates are fine (no chain
+   * validation). Without it such tokens are refused. Tokens without `cnf` are unaffected. Default off.
+   */
+  mtls?: MtlsOptions | false
+}

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net'
 import type { MtlsOptions } from './options.js'
+import { optionError } from '../option-error.js'
 
 /** The built `mtls` option: where a client certificate may come from. */
 export interface MtlsPolicy {
@@ -10,7 +11,7 @@ export interface MtlsPolicy {
 }
 
 const fail = (option: string, message: string): never => {
-  throw new TypeError(`jwtguard: option "${option}" ${message}`)
+  throw optionError(option, message)
 }
 
 // RFC 9110 §5.1 field-name (token).

@@ -5,6 +5,7 @@ import type { Deployment } from './deployment.js'
 import { readMarkers } from './markers.js'
 import { reasonOf, redisCall, type Topology } from './topology.js'
 import { LOG_KEEP_MS, parseChange, type Change, type Keys } from './writes.js'
+import { optionError } from '../option-error.js'
 
 export interface ReplicaOptions {
   topology: Topology
@@ -21,7 +22,7 @@ export function checkReplicate(value: unknown): { maxLagMs: number } | undefined
   if (value === true) return { maxLagMs: 1000 }
   const maxLagMs = typeof value === 'object' && value !== null ? ((value as { maxLagMs?: unknown }).maxLagMs ?? 1000) : undefined
   if (typeof maxLagMs !== 'number' || !Number.isFinite(maxLagMs) || maxLagMs < 10 || maxLagMs > LOG_KEEP_MS)
-    throw new TypeError(`jwtguard: redisRevocationStore option "replicate" must be true or { maxLagMs } (10 to ${LOG_KEEP_MS} ms)`)
+    throw optionError('replicate', `must be true or { maxLagMs } (10 to ${LOG_KEEP_MS} ms)`, { of: 'redisRevocationStore' })
   return { maxLagMs }
 }
 

@@ -11,6 +11,7 @@ import {
   type RevocationStore,
   type RevocationStoreOptions,
 } from './store.js'
+import { optionError } from '../option-error.js'
 
 export interface MemoryRevocationStoreOptions extends RevocationStoreOptions {
   /**
@@ -47,9 +48,9 @@ export interface MemoryRevocationStore extends RevocationStore {
 export function memoryRevocationStore(options: MemoryRevocationStoreOptions = {}): MemoryRevocationStore {
   const { subjectTtl, missingJti, leeway } = checkStoreOptions(options, 'memoryRevocationStore')
   const max = options.max ?? 100_000
-  if (!Number.isInteger(max) || max < 1) throw new TypeError('jwtguard: memoryRevocationStore option "max" must be a positive integer')
+  if (!Number.isInteger(max) || max < 1) throw optionError('max', 'must be a positive integer', { of: 'memoryRevocationStore', given: max })
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function')
-    throw new TypeError('jwtguard: memoryRevocationStore option "onEvent" must be a function')
+    throw optionError('onEvent', 'must be a function', { of: 'memoryRevocationStore' })
   let emit: EventSink | undefined = eventSink(options.onEvent)
   const jtis = new ExpiringMap<true>(max)
   const subjects = new ExpiringMap<number>(max)

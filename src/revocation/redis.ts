@@ -15,6 +15,7 @@ import {
   type RevocationStore,
   type RevocationStoreOptions,
 } from './store.js'
+import { optionError } from '../option-error.js'
 
 export type { RedisLikeClient } from '../redis/topology.js'
 
@@ -65,9 +66,9 @@ export const unavailable = (cause: unknown): GuardError =>
 export function redisRevocationStore(options: RedisRevocationStoreOptions): RedisRevocationStore {
   const { subjectTtl, missingJti, leeway } = checkStoreOptions(options ?? ({} as RedisRevocationStoreOptions), 'redisRevocationStore')
   const { client, prefix = 'jwtguard:', timeout = 200, failOpen = false } = options
-  if (!isClient(client)) throw new TypeError('jwtguard: redisRevocationStore option "client" must be a connected `redis` v5 client')
+  if (!isClient(client)) throw optionError('client', 'must be a connected `redis` v5 client', { of: 'redisRevocationStore' })
   if (!Number.isFinite(timeout) || timeout <= 0)
-    throw new TypeError('jwtguard: redisRevocationStore option "timeout" must be a positive number of ms')
+    throw optionError('timeout', 'must be a positive number of ms', { of: 'redisRevocationStore', given: timeout })
   const replicate = checkReplicate(options.replicate)
 
   const topology = topologyOf(client)
@@ -153,9 +154,9 @@ export interface RedisDpopReplayStoreOptions {
  */
 export function redisDpopReplayStore(options: RedisDpopReplayStoreOptions): DpopReplayStore {
   const { client, prefix = 'jwtguard:', timeout = 200 } = options ?? ({} as RedisDpopReplayStoreOptions)
-  if (!isClient(client)) throw new TypeError('jwtguard: redisDpopReplayStore option "client" must be a connected `redis` v5 client')
+  if (!isClient(client)) throw optionError('client', 'must be a connected `redis` v5 client', { of: 'redisDpopReplayStore' })
   if (!Number.isFinite(timeout) || timeout <= 0)
-    throw new TypeError('jwtguard: redisDpopReplayStore option "timeout" must be a positive number of ms')
+    throw optionError('timeout', 'must be a positive number of ms', { of: 'redisDpopReplayStore', given: timeout })
   const topology = topologyOf(client)
   return {
     async remember(jti, ttlSeconds) {

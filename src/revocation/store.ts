@@ -1,6 +1,7 @@
 import { GuardError } from '../errors.js'
 import type { EventSink } from '../events.js'
 import type { AuthInfo } from '../types.js'
+import { optionError } from '../option-error.js'
 
 /** What the guard passes to a store besides the token's `AuthInfo`. */
 export interface RevocationContext {
@@ -71,13 +72,13 @@ export function revokedBySubject(cutoff: number | undefined, iat: number | undef
 export function checkStoreOptions(options: RevocationStoreOptions, store: string): Required<RevocationStoreOptions> {
   const subjectTtl = options.subjectTtl ?? 86_400
   if (!Number.isFinite(subjectTtl) || subjectTtl <= 0)
-    throw new TypeError(`jwtguard: ${store} option "subjectTtl" must be a positive number of seconds`)
+    throw optionError('subjectTtl', 'must be a positive number of seconds', { of: store, given: subjectTtl })
   const missingJti = options.missingJti ?? 'refuse'
   if (missingJti !== 'refuse' && missingJti !== 'allow')
-    throw new TypeError(`jwtguard: ${store} option "missingJti" must be 'refuse' or 'allow'`)
+    throw optionError('missingJti', "must be 'refuse' or 'allow'", { of: store, given: missingJti })
   const leeway = options.leeway ?? 60
   if (!Number.isFinite(leeway) || leeway < 0)
-    throw new TypeError(`jwtguard: ${store} option "leeway" must be a non-negative number of seconds`)
+    throw optionError('leeway', 'must be a non-negative number of seconds', { of: store, given: leeway })
   return { subjectTtl, missingJti, leeway }
 }
 

@@ -12,7 +12,8 @@ import { protectedResource, type ProtectedResource } from '../http/metadata.js'
 import type { TokenSource } from '../intake/request.js'
 import type { DecryptionPolicy } from '../jwe/decrypt.js'
 import { decryptionPolicy } from '../jwe/policy.js'
-import { createKeyResolver, type KeyResolver } from '../keys/sources.js'
+import { resolveKeys } from '../keys/setup.js'
+import type { KeyResolver } from '../keys/sources.js'
 import type { GuardOptions, JwsAlgorithm } from '../options.js'
 import type { RevocationContext, RevocationStore } from '../revocation/store.js'
 import type { AuthInfo } from '../types.js'
@@ -65,8 +66,7 @@ export function resolveSettings<C>(options: GuardOptions<C>): Settings<C> {
   const emit = eventSink(options?.onEvent)
   const resolved = resolveOptions(options as GuardOptions<unknown>)
   const issuerPolicies = [...resolved.policy.issuers.values()]
-  const keys = createKeyResolver(options as GuardOptions<unknown>, issuerPolicies, resolved.remote, emit)
-  const algorithms = resolved.finish(keys)
+  const { keys, algorithms } = resolveKeys(options, issuerPolicies, resolved.issuerAlgorithms, emit)
   const variables = options.claimVariables ?? {}
   const dpop = options.dpop === undefined || options.dpop === false ? undefined : dpopPolicy(options.dpop)
   const resource =

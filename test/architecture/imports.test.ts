@@ -13,14 +13,16 @@ function sourceFiles(dir: string): string[] {
   })
 }
 
-// Static imports and re-exports (`import type` included: a type cycle is still a cycle to read through).
-const SPECIFIER = /(?:^|\n)\s*(?:import|export)\s[^;'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g
+// Static imports and re-exports (`import type` included: a type cycle is still a cycle to read through),
+// side-effect imports (`import './x.js'`) and `import('./x.js')`, in code or in a type position.
+const SPECIFIER =
+  /(?:^|\n)\s*(?:import|export)\s[^;'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g
 
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8')
   const found: string[] = []
   for (const m of text.matchAll(SPECIFIER)) {
-    const spec = m[1] ?? m[2]
+    const spec = m[1] ?? m[2] ?? m[3]
     if (!spec?.startsWith('.')) continue
     found.push(resolve(dirname(file), spec.replace(/\.js$/, '.ts')))
   }
@@ -60,7 +62,13 @@ describe('the module graph', () => {
     expect(offenders.map((f) => relative(root, f))).toEqual([])
   })
 
-  it('finds a cycle when there is one (the detector itself works)', () => {
-    expect(cycles([join(root, 'test/architecture/fixtures/a.ts'), join(root, 'test/architecture/fixtures/b.ts')])).toHaveLength(1)
+  // a ↔ b: `import type` both ways; c ↔ d: an inline `import('./d.js')` type and an `export type … from`;
+  // e ↔ f: a side-effect import and an `import type`.
+  it.each([
+    ['a', 'b'],
+    ['c', 'd'],
+    ['e', 'f'],
+  ])('finds a cycle when there is one (the detector itself works): %s ↔ %s', (x, y) => {
+    expect(cycles([join(root, `test/architecture/fixtures/${x}.ts`), join(root, `test/architecture/fixtures/${y}.ts`)])).toHaveLength(1)
   })
 })

@@ -44,9 +44,9 @@ describe('key sources', () => {
   })
 
   it.each([
-    [{ publicKey: rsa.publicKey, secret: SECRET_32 }, /"publicKey" and "secret" are exclusive/],
-    [{ jwksUri: 'https://idp.example/jwks', jwks: { keys: [publicJwk] } }, /"jwksUri" and "jwks" are exclusive/],
-    [{ secret: SECRET_32, getKey: () => SECRET_32 }, /"secret" and "getKey" are exclusive/],
+    [{ publicKey: rsa.publicKey, secret: SECRET_32 }, /option "secret" cannot be given with "publicKey": give one key source/],
+    [{ jwksUri: 'https://idp.example/jwks', jwks: { keys: [publicJwk] } }, /option "jwks" cannot be given with "jwksUri"/],
+    [{ secret: SECRET_32, getKey: () => SECRET_32 }, /option "getKey" cannot be given with "secret"/],
   ])('refuses two key sources (%#)', (sources, message) => {
     expect(constructionError(withKey({}, sources))).toMatch(message)
   })

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 import { ERROR_TABLE } from '../../src/error-table.js'
@@ -10,16 +11,24 @@ const readme = read('README.md')
 const optionsDoc = read('docs/options.md')
 const errorsDoc = read('docs/errors.md')
 
-/** Property names of an interface in a source file, read with the TypeScript parser. */
+const OPTION_FILES = ['src/options.ts', 'src/keys/options.ts', 'src/jwe/options.ts']
+// Read with the type checker, not the text: `GuardOptions` is composed of parts declared beside their concerns.
+const program = ts.createProgram(
+  OPTION_FILES.map((f) => fileURLToPath(new URL(`../../${f}`, import.meta.url))),
+  { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, noEmit: true },
+)
+const checker = program.getTypeChecker()
+
+/** Property names of an interface declared in a source file, those of the interfaces it extends included. */
 function interfaceProperties(file: string, name: string): string[] {
-  const source = ts.createSourceFile(file, readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8'), ts.ScriptTarget.Latest)
+  const source = program.getSourceFile(fileURLToPath(new URL(`../../${file}`, import.meta.url)))!
   const declaration = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === name)
   if (!declaration) throw new Error(`${file} declares no interface ${name}`)
-  return declaration.members.filter(ts.isPropertySignature).map((m) => m.name.getText(source))
+  return checker.getPropertiesOfType(checker.getTypeAtLocation(declaration.name)).map((p) => p.name)
 }
 
 const guardOptions = interfaceProperties('src/options.ts', 'GuardOptions')
-const jwksCacheOptions = interfaceProperties('src/options.ts', 'JwksCacheOptions')
+const jwksCacheOptions = interfaceProperties('src/keys/options.ts', 'JwksCacheOptions')
 const decryptionOptions = interfaceProperties('src/jwe/options.ts', 'DecryptionOptions')
 
 /** `true` when a Markdown table row starts with the name in backticks (and, if given, has that second cell). */
@@ -41,7 +50,10 @@ describe('README.md', () => {
 
 describe('docs/options.md and docs/errors.md', () => {
   it('reads the option interfaces (so the checks below are not vacuous)', () => {
-    expect(guardOptions).toEqual(expect.arrayContaining(['issuer', 'audience', 'jwksUri', 'algorithms', 'authRequired', 'jwksCache']))
+    expect(guardOptions).toEqual(
+      expect.arrayContaining(['issuer', 'audience', 'jwksUri', 'algorithms', 'authRequired', 'jwksCache', 'mtls', 'onEvent']),
+    )
+    expect(guardOptions.length).toBeGreaterThanOrEqual(32)
     expect(jwksCacheOptions).toEqual(expect.arrayContaining(['cacheMaxAge', 'cooldownDuration', 'timeoutDuration', 'staleIfError']))
     expect(decryptionOptions).toEqual(expect.arrayContaining(['keys', 'required']))
   })
