@@ -71,6 +71,11 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
+/** Taken before any test fakes the timers: a bound on how long a verdict may take. */
+const realSetTimeout = setTimeout
+const withinSeconds = <T>(seconds: number, answer: Promise<T>): Promise<T> =>
+  Promise.race([answer, new Promise<T>((_, reject) => realSetTimeout(() => reject(new Error('no verdict')), seconds * 1000))])
+
 describe('check scheduling', () => {
   it.each(CASES.map((c) => [c.alg, c] as const))('%s: one turn of valid and forged tokens, each gets its own verdict', async (_alg, c) => {
     const tokens = Array.from({ length: 40 }, (_, n) => (n % 3 === 0 ? forged(token(c, n)) : token(c, n)))
@@ -133,6 +138,18 @@ describe('check scheduling', () => {
     for (const c of CASES) {
       // Enough checks of each algorithm to spend a turn's inline budget: the next turn must still come.
       for (let n = 0; n < 80; n++) expect(await verdict(n % 2 ? forged(token(c, n)) : token(c, n), c.alg, [c.key])).toBe(n % 2 === 0)
+    }
+  })
+
+  it('fake timers that move the clock (a test of expiry) still get every verdict', async () => {
+    vi.useFakeTimers() // fakes `performance` too: its eventLoopUtilization() returns undefined
+    for (let round = 0; round < 4; round++) {
+      // An hour later each round: the scheduler's load sampling is due every time.
+      vi.advanceTimersByTime(3_600_000)
+      for (const c of CASES) {
+        expect(await withinSeconds(10, verdict(token(c, round), c.alg, [c.key]))).toBe(true)
+        expect(await withinSeconds(10, verdict(forged(token(c, round)), c.alg, [c.key]))).toBe(false)
+      }
     }
   })
 })
