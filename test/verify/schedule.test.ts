@@ -133,6 +133,22 @@ describe('check scheduling', () => {
     }
   })
 
+  it('checks the pool refuses (a key of another type) are counted back: a lone check afterwards is inline again', async () => {
+    const [rs, , , , ed] = CASES as [Case, Case, Case, Case, Case]
+    // Valid tokens first, to spend the turn's budget; then tokens whose first candidate is an Ed25519 key under
+    // RS256, which the pool answers with an error: they go there, are refused, and their second key verifies.
+    const spend = Array.from({ length: 1_500 }, (_, n) => verdict(token(rs, n), 'RS256', [rs.key]))
+    const misfits = Array.from({ length: 200 }, (_, n) => verdict(token(rs, n), 'RS256', [ed.key, rs.key]))
+    expect(await Promise.all([...spend, ...misfits])).toEqual(Array.from({ length: 1_700 }, () => true))
+    for (let n = 0; n < 3; n++) await new Promise((resolve) => setImmediate(resolve))
+    let turned = false
+    const marker = setImmediate(() => (turned = true))
+    expect(await verdict(token(rs, 1), 'RS256', [rs.key])).toBe(true)
+    // With a check still counted on the pool, a lone check would wait for the end of the turn.
+    expect(turned).toBe(false)
+    clearImmediate(marker)
+  })
+
   it('fake timers installed by a test suite (setImmediate included) do not stall verification', async () => {
     vi.useFakeTimers() // vitest's defaults fake setImmediate, as jest's do
     for (const c of CASES) {
