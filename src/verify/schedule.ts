@@ -60,7 +60,11 @@ const SAMPLE_MS = 100
 /** The pool is used only while at least this much of a core is idle (counting what our own pool checks take of it). */
 const SPARE_CORES = 0.5
 
-/** Taken at load: test code that fakes the timers later (jest, vitest) cannot stall verification. */
+/**
+ * Taken at load: test code that fakes the timers later (jest, vitest) cannot stall verification. `performance` too:
+ * the fake one's `eventLoopUtilization` returns nothing, and its `now` stands still or jumps as the test moves the clock.
+ */
+const clock = performance
 const nextTurn = setImmediate
 const soon = process.nextTick
 const afterThisJob = queueMicrotask
@@ -84,7 +88,7 @@ const load = {
   at: 0,
   idle: 0,
   total: 0,
-  elu: performance.eventLoopUtilization(),
+  elu: clock.eventLoopUtilization(),
   /** Checks, inline ms and pool ms (estimated) since the last sample. */
   checks: 0,
   inlineMs: 0,
@@ -105,11 +109,11 @@ function sample(now: number): void {
     idle += times.idle
     total += times.user + times.nice + times.sys + times.idle + times.irq
   }
-  const elu = performance.eventLoopUtilization()
+  const elu = clock.eventLoopUtilization()
   if (load.at > 0 && total > load.total) {
     const elapsed = now - load.at
     load.spare = ((idle - load.idle) / (total - load.total)) * all.length + load.pooledMs / elapsed
-    const busyMs = performance.eventLoopUtilization(elu, load.elu).active
+    const busyMs = clock.eventLoopUtilization(elu, load.elu).active
     if (load.checks > 0) load.perTokenMs = Math.max(0, (busyMs - load.inlineMs - load.checks * HANDOFF_MS) / load.checks)
   }
   Object.assign(load, { at: now, idle, total, elu, checks: 0, inlineMs: 0, pooledMs: 0 })
@@ -174,7 +178,7 @@ function flush(): void {
   flushQueued = false
   const checks = queue
   queue = []
-  const start = performance.now()
+  const start = clock.now()
   sample(start)
   answering = true
   // A tick queued from a microtask runs once the microtask queue is empty: after every promise our answers set off.
@@ -197,7 +201,7 @@ function flush(): void {
   while (i < inline.length && turnSpentMs + (now - start) < TURN_BUDGET_MS) {
     const check = inline[i++]!
     const ok = verifyInline(check)
-    const after = performance.now()
+    const after = clock.now()
     check.scheme.cost = 0.8 * check.scheme.cost + 0.2 * (after - now)
     now = after
     check.done(ok)

@@ -71,6 +71,11 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
+/** Taken before any test fakes the timers: a bound on how long a verdict may take. */
+const realSetTimeout = setTimeout
+const withinSeconds = <T>(seconds: number, answer: Promise<T>): Promise<T> =>
+  Promise.race([answer, new Promise<T>((_, reject) => realSetTimeout(() => reject(new Error('no verdict')), seconds * 1000))])
+
 describe('check scheduling', () => {
   it.each(CASES.map((c) => [c.alg, c] as const))('%s: one turn of valid and forged tokens, each gets its own verdict', async (_alg, c) => {
     const tokens = Array.from({ length: 40 }, (_, n) => (n % 3 === 0 ? forged(token(c, n)) : token(c, n)))
@@ -128,11 +133,39 @@ describe('check scheduling', () => {
     }
   })
 
+  it('checks the pool refuses (a key of another type) are counted back: a lone check afterwards is inline again', async () => {
+    const [rs, , , , ed] = CASES as [Case, Case, Case, Case, Case]
+    // Valid tokens first, to spend the turn's budget; then tokens whose first candidate is an Ed25519 key under
+    // RS256, which the pool answers with an error: they go there, are refused, and their second key verifies.
+    const spend = Array.from({ length: 1_500 }, (_, n) => verdict(token(rs, n), 'RS256', [rs.key]))
+    const misfits = Array.from({ length: 200 }, (_, n) => verdict(token(rs, n), 'RS256', [ed.key, rs.key]))
+    expect(await Promise.all([...spend, ...misfits])).toEqual(Array.from({ length: 1_700 }, () => true))
+    for (let n = 0; n < 3; n++) await new Promise((resolve) => setImmediate(resolve))
+    let turned = false
+    const marker = setImmediate(() => (turned = true))
+    expect(await verdict(token(rs, 1), 'RS256', [rs.key])).toBe(true)
+    // With a check still counted on the pool, a lone check would wait for the end of the turn.
+    expect(turned).toBe(false)
+    clearImmediate(marker)
+  })
+
   it('fake timers installed by a test suite (setImmediate included) do not stall verification', async () => {
     vi.useFakeTimers() // vitest's defaults fake setImmediate, as jest's do
     for (const c of CASES) {
       // Enough checks of each algorithm to spend a turn's inline budget: the next turn must still come.
       for (let n = 0; n < 80; n++) expect(await verdict(n % 2 ? forged(token(c, n)) : token(c, n), c.alg, [c.key])).toBe(n % 2 === 0)
+    }
+  })
+
+  it('fake timers that move the clock (a test of expiry) still get every verdict', async () => {
+    vi.useFakeTimers() // fakes `performance` too: its eventLoopUtilization() returns undefined
+    for (let round = 0; round < 4; round++) {
+      // An hour later each round: the scheduler's load sampling is due every time.
+      vi.advanceTimersByTime(3_600_000)
+      for (const c of CASES) {
+        expect(await withinSeconds(10, verdict(token(c, round), c.alg, [c.key]))).toBe(true)
+        expect(await withinSeconds(10, verdict(forged(token(c, round)), c.alg, [c.key]))).toBe(false)
+      }
     }
   })
 })
