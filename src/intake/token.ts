@@ -1,4 +1,3 @@
-import { deepFreeze } from '../cache.js'
 import { GuardError } from '../errors.js'
 
 /** Default cap on the token length, in bytes (the token is ASCII once it passed intake). */
@@ -52,21 +51,30 @@ export function decodeJsonSegment(segment: string, what: string): Record<string,
 /**
  * Parsed headers by their segment. A service sees a handful of distinct
  * headers (one per key, algorithm and type), so most tokens skip decoding and
- * parsing theirs. Every token with that header shares the object: it is
- * frozen. Bounded: a flood of distinct headers empties it, nothing more.
+ * parsing theirs. Only flat headers are kept (every member a string, number,
+ * boolean or null: `alg`, `kid`, `typ`), frozen, since every token with that
+ * header shares the object; one with an embedded `jwk` or `x5c` chain is
+ * parsed each time. Bounded: a flood of distinct headers empties it, nothing more.
  */
 const headers = new Map<string, Record<string, unknown>>()
 const HEADERS_MAX = 256
-/** Longer headers (an embedded `jwk`, an `x5c` chain) are parsed each time. */
 const HEADER_CACHED_LENGTH = 512
+
+function isFlat(header: Record<string, unknown>): boolean {
+  for (const key in header) {
+    const value = header[key]
+    if (typeof value === 'object' && value !== null) return false
+  }
+  return true
+}
 
 function headerOf(segment: string): Record<string, unknown> {
   const known = headers.get(segment)
   if (known) return known
-  const header = deepFreeze(decodeJsonSegment(segment, 'header'))
-  if (segment.length <= HEADER_CACHED_LENGTH) {
+  const header = decodeJsonSegment(segment, 'header')
+  if (segment.length <= HEADER_CACHED_LENGTH && isFlat(header)) {
     if (headers.size >= HEADERS_MAX) headers.clear()
-    headers.set(segment, header)
+    headers.set(segment, Object.freeze(header))
   }
   return header
 }

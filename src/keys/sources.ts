@@ -181,7 +181,9 @@ function getKeyResolver(getKey: NonNullable<GuardKeyOptions['getKey']>): KeyReso
     resolve: async (header, _issuer, token) => {
       let given: KeyInput | readonly KeyInput[] | undefined
       try {
-        given = await getKey(header, token)
+        // Its own copy: the parsed header may be shared by every token that has it (src/intake/token.ts), and what
+        // the callback writes must not reach the decisions taken on the token.
+        given = await getKey({ ...header }, token)
       } catch (err) {
         // A key source that fails may only be down: 503, never a refused token (unless it threw a status of its own).
         throw callbackError(err, 'getKey', 'ERR_KEY_SOURCE_UNAVAILABLE', 'Key source unavailable', 'get_key_failed')

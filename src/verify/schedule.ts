@@ -59,6 +59,8 @@ const HANDOFF_MS = 0.005
 const SAMPLE_MS = 100
 /** The pool is used only while at least this much of a core is idle (counting what our own pool checks take of it). */
 const SPARE_CORES = 0.5
+/** A machine with one core has no spare one, however idle it looks between requests. */
+const SHARES = cpus().length > 1
 
 /**
  * Taken at load: test code that fakes the timers later (jest, vitest) cannot stall verification. `performance` too:
@@ -186,7 +188,7 @@ function flush(): void {
   load.checks += checks.length
   markTurn()
   // A lone check with nothing else going on stays inline: the pool only pays where checks overlap.
-  const sharing = load.spare >= SPARE_CORES && (checks.length > 1 || pooled > 0)
+  const sharing = SHARES && load.spare >= SPARE_CORES && (checks.length > 1 || pooled > 0)
   const inline: Check[] = []
   for (const check of checks) {
     owed += sharing ? poolShare(check.scheme) : 0

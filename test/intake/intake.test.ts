@@ -125,6 +125,24 @@ describe('parseToken: parsed headers are kept by their segment', () => {
     }
   })
 
+  it('keeps only flat headers: one with an embedded jwk or a deep nesting is parsed each time, its own and unfrozen', () => {
+    const jwk = seg({ alg: 'ES256', jwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' } })
+    const a = parseToken(`${jwk}.${PAYLOAD}.${SIG}`, DEFAULT_MAX_TOKEN_LENGTH)
+    const b = parseToken(`${jwk}.${PAYLOAD}.${SIG}`, DEFAULT_MAX_TOKEN_LENGTH)
+    expect(b.header).not.toBe(a.header)
+    expect(Object.isFrozen(a.header)).toBe(false)
+    // 100,000 levels of nesting in a 1 MB token: parsed (or refused) without any recursion over it.
+    const deep = `{"alg":"RS256","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`
+    const header = Buffer.from(deep).toString('base64url')
+    let outcome: unknown
+    try {
+      outcome = parseToken(`${header}.${PAYLOAD}.${SIG}`, 1024 * 1024).header.alg
+    } catch (err) {
+      outcome = (err as GuardError).code
+    }
+    expect(['RS256', 'ERR_JWT_MALFORMED']).toContain(outcome)
+  })
+
   it('a header refused once is refused every time: the checks run on the kept header too', () => {
     const bad = seg({ kid: 'no-alg' })
     for (let i = 0; i < 3; i++)

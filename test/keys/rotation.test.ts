@@ -127,6 +127,28 @@ describe('getKey returning an array', () => {
     expect(read).toBe(0)
   })
 
+  it('gets a header of its own: what it writes there reaches neither the next token nor the answer', async () => {
+    const seen: Record<string, unknown>[] = []
+    const guard = createGuard({
+      ...base,
+      algorithms: ['RS256'],
+      getKey: (header) => {
+        seen.push(header)
+        ;(header as Record<string, unknown>).kid ??= 'written-by-getKey'
+        header.alg = 'none'
+        return rsa.publicKey
+      },
+    })
+    // Two tokens with the same header segment: the parsed header is shared by them (and frozen).
+    const auths = [await guard.verify(await sign('RS256', rsa.privateKey)), await guard.verify(await sign('RS256', rsa.privateKey))]
+    expect(seen).toHaveLength(2)
+    expect(seen[0]).not.toBe(seen[1])
+    for (const auth of auths) {
+      expect(auth.header.alg).toBe('RS256')
+      expect(auth.header).not.toHaveProperty('kid')
+    }
+  })
+
   it('skips candidates that do not fit the algorithm, and an empty array is no key', async () => {
     const guard = createGuard({ ...base, algorithms: ['RS256', 'ES256'], getKey: () => [ec.publicKey, rsa.publicKey] })
     await expect(guard.verify(await sign('RS256', rsa.privateKey))).resolves.toBeDefined()
