@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net'
-import type { FastifyPluginAsync, FastifyRequest, onRequestHookHandler, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler, preHandlerAsyncHookHandler } from 'fastify'
 import {
   requireClaims as claimsCheck,
   requireRoles as rolesCheck,
@@ -71,11 +71,7 @@ const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, option
       undefined,
       bodyOf,
     )
-    authenticateThen(guard, view, (err, auth) => {
-      if (err) return done(err as Error)
-      if (auth) request.auth = auth as AuthInfo
-      done()
-    })
+    authenticateThen(guard, view, settle, request, done)
   }
   fastify.decorate('authenticate', authenticate)
   if (!global) return
@@ -98,6 +94,13 @@ const plugin: FastifyPluginAsync<JwtGuardPluginOptions> = async (fastify, option
     if (this.hasContentTypeParser('application/x-www-form-urlencoded')) return done()
     done(new Error(`jwtguard: tokenFrom reads a form body: register ${bodyOf.parser} before listening`))
   })
+}
+
+/** Attaches the answer and moves on: one function for every request, not a closure per request. */
+function settle(err: unknown, auth: AuthInfo<unknown> | undefined, request: FastifyRequest, done: HookHandlerDoneFunction): void {
+  if (err) return done(err as Error)
+  if (auth) request.auth = auth as AuthInfo
+  done()
 }
 
 /** What `printRoutes()` answers while no route is registered (find-my-way's wording; anything else counts as routes). */

@@ -108,6 +108,28 @@ describe('authenticateThen (what callback-style adapters call)', () => {
   })
 })
 
+describe('authenticateThen passes its last two arguments on to done (one done for every request, no closure)', () => {
+  it('on the synchronous answer, the promised one and a refusal, and returns what done returns', async () => {
+    const guard = createGuard({ ...issuer.guardOptions(), jwksUri: issuer.jwksUri })
+    const token = await issuer.sign()
+    const req = { id: 'req' }
+    const next = { id: 'next' }
+    const done = (error: unknown, auth: AuthInfo | undefined, a: typeof req, b: typeof next) => ({ error, sub: auth?.payload.sub, a, b })
+    const first = authenticateThen(guard, request(`Bearer ${token}`), done, req, next)
+    expect(isPending(first)).toBe(true)
+    expect(await first).toEqual({ error: undefined, sub: 'user-123', a: req, b: next })
+    expect(authenticateThen(guard, request(`Bearer ${token}`), done, req, next)).toEqual({
+      error: undefined,
+      sub: 'user-123',
+      a: req,
+      b: next,
+    })
+    const refused = authenticateThen(guard, request(), done, req, next) as ReturnType<typeof done>
+    expect((refused.error as GuardError).code).toBe('ERR_JWT_MISSING')
+    expect({ a: refused.a, b: refused.b }).toEqual({ a: req, b: next })
+  })
+})
+
 describe.each([
   ['with the cache', {}],
   ['without the cache', { cache: false as const }],
