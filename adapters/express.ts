@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net'
-import type { ErrorRequestHandler, Request, RequestHandler } from 'express'
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler } from 'express'
 import {
   isGuardError,
   requireClaims as claimsCheck,
@@ -47,12 +47,15 @@ export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): RequestHandl
       req.cookies as Cookies,
       bodyOf,
     )
-    authenticateThen(guard, request, (err, auth) => {
-      if (err) return next(err)
-      if (auth) req.auth = auth as AuthInfo
-      next()
-    })
+    authenticateThen(guard, request, settle, req, next)
   }
+}
+
+/** Attaches the answer and moves on: one function for every request, not a closure per request. */
+function settle(err: unknown, auth: AuthInfo<unknown> | undefined, req: Request, next: NextFunction): void {
+  if (err) return next(err)
+  if (auth) req.auth = auth as AuthInfo
+  next()
 }
 
 type Cookies = Record<string, string | undefined> | undefined

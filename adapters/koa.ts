@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net'
-import type { Middleware, ParameterizedContext } from 'koa'
+import type { Middleware, Next, ParameterizedContext } from 'koa'
 import {
   requireClaims as claimsCheck,
   requireRoles as rolesCheck,
@@ -43,13 +43,22 @@ export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): Middleware<A
     }
     ctx.state[GUARD_KEY] = guard
     // A refusal thrown synchronously (a cached answer) becomes a rejection in koa-compose, as from an async middleware.
-    const request = new RequestView(ctx, connectionOf, ctx.headers, ctx.req.rawHeaders, ctx.method, ctx.originalUrl, undefined, bodyOf)
-    return authenticateThen(guard, request, (err, auth) => {
-      if (err) throw err
-      if (auth) ctx.state.auth = auth as AuthInfo<C>
-      return next()
-    })
+    const { req } = ctx
+    const request = new RequestView(ctx, connectionOf, req.headers, req.rawHeaders, req.method!, ctx.originalUrl, undefined, bodyOf)
+    return authenticateThen(guard, request, settle, ctx, next)
   }
+}
+
+/** Attaches the answer and moves on: one function for every request, not a closure per request. */
+function settle(
+  err: unknown,
+  auth: AuthInfo<unknown> | undefined,
+  ctx: ParameterizedContext<AuthState<unknown>>,
+  next: Next,
+): Promise<unknown> {
+  if (err) throw err
+  if (auth) ctx.state.auth = auth
+  return next()
 }
 
 /** The socket the request came on: read only for DPoP without `dpop.origin`, and for `mtls`. */

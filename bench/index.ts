@@ -12,7 +12,7 @@ import { machineInfo, writeResults, type SuiteResult } from './report.js'
 
 /**
  * `npm run bench [-- --only micro|http|memory|hostile|gateway|revocation] [-- --quick]
- * [-- --frameworks express,koa] [-- --variants jwtguard-nocache,express-jwt]`: runs the suites
+ * [-- --frameworks express4,express,koa2,koa,fastify4,fastify] [-- --variants jwtguard-nocache,express-jwt]`: runs the suites
  * in sequence, prints a table per suite and writes `bench/results/`. Every
  * figure is a ratio measured side by side in this one run: compare ratios,
  * not absolute numbers, across machines.
@@ -33,7 +33,8 @@ const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
-    // HTTP suite only: a subset of frameworks and variants, for a focused rerun.
+    // HTTP suite only: a subset of framework versions (express4, express = 5, koa2, koa = 3, fastify4, fastify = 5)
+    // and of variants, for a focused rerun.
     frameworks: { type: 'string' },
     variants: { type: 'string' },
     // Another built checkout of jwtguard (e.g. a git worktree of main before a change, after npm run build):

@@ -96,24 +96,33 @@ export const isPending = <T>(value: T | Promise<T>): value is Promise<T> =>
   typeof (value as { then?: unknown } | undefined)?.then === 'function'
 
 /**
- * `authenticateNow` with the dispatch done: calls `done(error)` or
- * `done(undefined, auth)` exactly once, at once for a cached token, after
- * verification otherwise, and returns what `done` returns (a promise of it
- * after verification). Callback frameworks (Express `next`, Fastify `done`)
- * ignore the return; Koa returns it, `next()`'s promise included. An exception
- * thrown by `done` itself is not caught here (it is the framework's, not the
- * guard's): synchronous then, a rejection of the returned promise otherwise.
+ * `authenticateNow` with the dispatch done: calls `done(error, undefined, a, b)`
+ * or `done(undefined, auth, a, b)` exactly once, at once for a cached token,
+ * after verification otherwise, and returns what `done` returns (a promise of
+ * it after verification). `a` and `b` (e.g. the framework's request and its
+ * `next`) are passed on as they are, so that `done` can be defined once, at
+ * module level, rather than as a closure per request. Callback frameworks
+ * (Express `next`, Fastify `done`) ignore the return; Koa returns it,
+ * `next()`'s promise included. An exception thrown by `done` itself is not
+ * caught here (it is the framework's, not the guard's): synchronous then, a
+ * rejection of the returned promise otherwise.
  */
-export function authenticateThen<C, R>(
+export function authenticateThen<C, R, A = undefined, B = undefined>(
   guard: Guard<C>,
   request: GuardRequest,
-  done: (error: unknown, auth?: AuthInfo<C>) => R,
+  done: (error: unknown, auth: AuthInfo<C> | undefined, a: A, b: B) => R,
+  a?: A,
+  b?: B,
 ): R | Promise<R> {
   let result
   try {
     result = authenticateNow(guard, request)
   } catch (err) {
-    return done(err)
+    return done(err, undefined, a as A, b as B)
   }
-  return isPending(result) ? result.then((auth) => done(undefined, auth), done) : done(undefined, result)
+  if (!isPending(result)) return done(undefined, result, a as A, b as B)
+  return result.then(
+    (auth) => done(undefined, auth, a as A, b as B),
+    (err: unknown) => done(err, undefined, a as A, b as B),
+  )
 }

@@ -1,13 +1,16 @@
+import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { createPublicKey, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import {
   CONFIG_ENV,
+  FRAMEWORKS,
   VARIANTS,
   type ChildMessage,
   type Framework,
   type ParentMessage,
   type ServerConfig,
+  type ServerKind,
   type Variant,
   BASELINE_ENV,
   BASELINE_VARIANTS,
@@ -50,10 +53,30 @@ export function rawVerifier(config: ServerConfig): (authorization: string | unde
   }
 }
 
-/** The variants named in argv[2] (comma-separated), default all of the framework's. */
+/** The framework version named in argv[2], which must be one that `kind`'s server file serves. */
+export function frameworkArg(kind: ServerKind): Framework {
+  const asked = process.argv[2] as Framework | undefined
+  if (asked === undefined || !Object.hasOwn(FRAMEWORKS, asked) || FRAMEWORKS[asked].server !== kind) {
+    const known = Object.keys(FRAMEWORKS).filter((f) => FRAMEWORKS[f as Framework].server === kind)
+    throw new Error(`bench/servers/${kind}.ts: argv[2] must be one of ${known.join(', ')}`)
+  }
+  return asked
+}
+
+const require = createRequire(import.meta.url)
+
+/**
+ * The framework package of a version (its npm alias, e.g. `express4`), loaded as the CommonJS it is: the aliases
+ * ship no types of their own, so the caller types it with the current major's (as test/conformance/apps.ts does).
+ */
+export const loadFramework = <T>(framework: Framework): T => require(FRAMEWORKS[framework].module) as T
+
+const versionOf = (framework: Framework): string => (require(`${FRAMEWORKS[framework].module}/package.json`) as { version: string }).version
+
+/** The variants named in argv[3] (comma-separated), default all of the framework's. */
 function requestedVariants(framework: Framework): Variant[] {
   const all: readonly Variant[] = [...VARIANTS[framework], ...(process.env[BASELINE_ENV] ? BASELINE_VARIANTS : [])]
-  const asked = process.argv[2]?.split(',') ?? [...all]
+  const asked = process.argv[3]?.split(',') ?? [...all]
   const unknown = asked.filter((v) => !all.includes(v as Variant))
   if (unknown.length > 0) throw new Error(`${framework}: unknown variant(s) ${unknown.join(', ')}; known: ${all.join(', ')}`)
   return asked as Variant[]
@@ -68,13 +91,11 @@ function requestedVariants(framework: Framework): Variant[] {
  * jwtguard as built in the baseline checkout: its core and this framework's adapter, imported from
  * `DIR/dist` (a `--baseline` run only).
  */
-export async function baseline<A>(
-  framework: Framework,
-): Promise<{ createGuard: (options: object) => { ready(): Promise<void> }; adapter: A }> {
+export async function baseline<A>(kind: ServerKind): Promise<{ createGuard: (options: object) => { ready(): Promise<void> }; adapter: A }> {
   const dir = process.env[BASELINE_ENV]
   if (!dir) throw new Error('baseline variants need npm run bench -- --baseline DIR')
   const core = await import(pathToFileURL(`${dir}/dist/src/index.js`).href)
-  const adapter = (await import(pathToFileURL(`${dir}/dist/adapters/${framework}.js`).href)) as A
+  const adapter = (await import(pathToFileURL(`${dir}/dist/adapters/${kind}.js`).href)) as A
   return { createGuard: core.createGuard, adapter }
 }
 
@@ -98,5 +119,5 @@ export async function serve(framework: Framework, start: (variant: Variant) => P
   })
   process.on('disconnect', () => process.exit(0))
   process.on('SIGTERM', () => process.exit(0))
-  send({ type: 'ready', ports })
+  send({ type: 'ready', ports, version: versionOf(framework) })
 }

@@ -1,21 +1,22 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express'
-import express from 'express'
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express'
 import { auth as oauth2JwtBearer } from 'express-oauth2-jwt-bearer'
 import { expressjwt } from 'express-jwt'
 import { jwtGuard } from 'jwtguard/express'
 import { createGuard } from 'jwtguard'
-import { baseline, publicKeyOf, rawVerifier, readConfig, serve } from './common.js'
+import { baseline, frameworkArg, loadFramework, publicKeyOf, rawVerifier, readConfig, serve } from './common.js'
 import { NOOP_AUTH, ROUTE, type Variant } from './protocol.js'
 
-/** Express 5 bench servers: `node --import tsx bench/servers/express.ts [variant,…]` (started by launch.ts). */
+/** Express 4 and 5 bench servers: `node --import tsx bench/servers/express.ts express4|express [variant,…]` (started by launch.ts). */
 
+const framework = frameworkArg('express')
+const express = loadFramework<typeof import('express')>(framework)
 const config = readConfig()
 const { issuer, audience, jwksUri } = config
 const raw = rawVerifier(config)
 
 /** The auth middleware of a variant and how the route reads `sub` after it. */
-async function authFor(variant: Variant): Promise<{ use?: RequestHandler; sub: (req: express.Request) => unknown }> {
-  const reqAuth = (req: express.Request) => (req as unknown as { auth?: Record<string, any> }).auth
+async function authFor(variant: Variant): Promise<{ use?: RequestHandler; sub: (req: Request) => unknown }> {
+  const reqAuth = (req: Request) => (req as unknown as { auth?: Record<string, any> }).auth
   switch (variant) {
     case 'bare':
       return { sub: () => 'anonymous' }
@@ -70,7 +71,7 @@ const errors: ErrorRequestHandler = (err, _req, res, _next) => {
     .json({ error: err.code ?? 'error' })
 }
 
-await serve('express', async (variant) => {
+await serve(framework, async (variant) => {
   const app = express()
   const { use, sub } = await authFor(variant)
   if (use) app.use(use)

@@ -1,12 +1,14 @@
 import fastifyJwt from '@fastify/jwt'
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { jwtGuard } from 'jwtguard/fastify'
 import { createGuard } from 'jwtguard'
-import { baseline, pemOf, rawVerifier, readConfig, serve } from './common.js'
+import { baseline, frameworkArg, loadFramework, pemOf, rawVerifier, readConfig, serve } from './common.js'
 import { NOOP_AUTH, ROUTE, type Variant } from './protocol.js'
 
-/** Fastify 5 bench servers: `node --import tsx bench/servers/fastify.ts [variant,…]` (started by launch.ts). */
+/** Fastify 4 and 5 bench servers: `node --import tsx bench/servers/fastify.ts fastify4|fastify [variant,…]` (started by launch.ts). */
 
+const framework = frameworkArg('fastify')
+const Fastify = loadFramework<typeof import('fastify').default>(framework)
 const config = readConfig()
 const { issuer, audience, jwksUri, jwksCache } = config
 const raw = rawVerifier(config)
@@ -74,7 +76,7 @@ async function install(app: FastifyInstance, variant: Variant): Promise<(request
   }
 }
 
-await serve('fastify', async (variant) => {
+await serve(framework, async (variant) => {
   const app = Fastify({ logger: false })
   const sub = await install(app, variant)
   app.get(ROUTE, async (request) => ({ sub: sub(request) }))

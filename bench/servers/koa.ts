@@ -1,14 +1,17 @@
 import Router from '@koa/router'
-import Koa, { type Middleware } from 'koa'
+import type Koa from 'koa'
+import type { Middleware } from 'koa'
 import koaJwt from 'koa-jwt'
 import type { AddressInfo } from 'node:net'
 import { jwtGuard } from 'jwtguard/koa'
 import { createGuard } from 'jwtguard'
-import { baseline, publicKeyOf, rawVerifier, readConfig, serve } from './common.js'
+import { baseline, frameworkArg, loadFramework, publicKeyOf, rawVerifier, readConfig, serve } from './common.js'
 import { NOOP_AUTH, ROUTE, type Variant } from './protocol.js'
 
-/** Koa 3 bench servers: `node --import tsx bench/servers/koa.ts [variant,…]` (started by launch.ts). */
+/** Koa 2 and 3 bench servers: `node --import tsx bench/servers/koa.ts koa2|koa [variant,…]` (started by launch.ts). */
 
+const framework = frameworkArg('koa')
+const KoaApp = loadFramework<typeof Koa>(framework)
 const config = readConfig()
 const { issuer, audience, jwksUri } = config
 const raw = rawVerifier(config)
@@ -59,8 +62,8 @@ async function authFor(variant: Variant): Promise<{ use?: Middleware; sub: (ctx:
   }
 }
 
-await serve('koa', async (variant) => {
-  const app = new Koa()
+await serve(framework, async (variant) => {
+  const app = new KoaApp()
   app.silent = true
   const { use, sub } = await authFor(variant)
   if (use) app.use(use)

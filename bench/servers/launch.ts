@@ -1,13 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import { CONFIG_ENV, type ChildMessage, type Framework, type ServerConfig, type ServerStats, type Variant } from './protocol.js'
+import { CONFIG_ENV, FRAMEWORKS, type ChildMessage, type Framework, type ServerConfig, type ServerStats, type Variant } from './protocol.js'
 
 /** The parent side: starts a bench server process (its own event loop, away from the load generator) and talks to it over IPC. */
 
 export interface ServerProcess {
   /** The port of each variant started, on 127.0.0.1. */
   ports: Partial<Record<Variant, number>>
+  /** The version of the framework package the server loaded. */
+  version: string
   child: ChildProcess
   /** Resets the event-loop delay histogram (after a warm-up). */
   reset(): void
@@ -44,17 +46,21 @@ function nextMessage<T extends ChildMessage['type']>(
 }
 
 /**
- * Starts `bench/servers/<framework>.ts` serving `variants`; resolves once every server listens.
+ * Starts the server file of `framework` (`bench/servers/express.ts` for `express4` and `express` …) serving `variants`; resolves once every server listens.
  * `BENCH_NODE_ARGS` adds node flags to the server processes, e.g.
  * `BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'` to profile them.
  */
 export async function launch(framework: Framework, variants: readonly Variant[], config: ServerConfig): Promise<ServerProcess> {
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', `bench/servers/${framework}.ts`, variants.join(',')], {
-    cwd: ROOT,
-    env: { ...process.env, [CONFIG_ENV]: JSON.stringify(config), NODE_ENV: 'production' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', `bench/servers/${FRAMEWORKS[framework].server}.ts`, framework, variants.join(',')],
+    {
+      cwd: ROOT,
+      env: { ...process.env, [CONFIG_ENV]: JSON.stringify(config), NODE_ENV: 'production' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  )
   let ready
   try {
     ready = await nextMessage(child, 'ready', START_TIMEOUT_MS)
@@ -65,6 +71,7 @@ export async function launch(framework: Framework, variants: readonly Variant[],
   const alive = () => child.exitCode === null && child.signalCode === null
   return {
     ports: ready.ports,
+    version: ready.version,
     child,
     reset: () => void child.send({ type: 'reset' }),
     async stats() {

@@ -79,11 +79,15 @@ describe('micro-suite verifiers', () => {
   })
 })
 
+const MAJORS: Record<Framework, string> = { express4: '4', express: '5', koa2: '2', koa: '3', fastify4: '4', fastify: '5' }
+
 describe('bench servers', () => {
   it.each(Object.keys(VARIANTS) as Framework[])('%s: every variant answers 200 with a valid token and 401 without', async (framework) => {
     const [token] = await f.tokens('RS256', 1)
     const server = await launch(framework, VARIANTS[framework], serverConfig(f))
     try {
+      // Each name loads its own major (express4 → 4.x, express → 5.x …), not whatever `express` resolves to.
+      expect(server.version.split('.')[0]).toBe(MAJORS[framework])
       for (const variant of VARIANTS[framework]) {
         const url = `http://127.0.0.1:${server.ports[variant]}${ROUTE}`
         const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
