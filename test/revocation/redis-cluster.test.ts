@@ -65,7 +65,8 @@ describe.skipIf(!redisServerAvailable())('Redis Cluster (3 masters, a replica ea
     cluster = await startRedisCluster({ masters: 3, replicas: 1 })
     issuer = await createTestIssuer({ algorithms: ['RS256'] })
     clients.push(await connect(cluster), await connect(cluster), await connect(cluster))
-    store = redisRevocationStore({ client: clients[0]!, prefix: PREFIX, timeout: 1000 })
+    // The writer waits for a replica (WAIT): on a loaded 2-core CI machine that took over 1 s once. The readers keep 1 s.
+    store = redisRevocationStore({ client: clients[0]!, prefix: PREFIX, timeout: 5000 })
     replicated = redisRevocationStore({ client: clients[2]!, prefix: PREFIX, timeout: 1000, replicate: true })
     guard = createGuard({
       ...issuer.guardOptions(),
