@@ -15,10 +15,10 @@ import { cpus } from 'node:os'
  * - When checks overlap (several in one tick, or some still on the pool) and
  *   the machine has a spare core, a share of them goes to the pool first, so
  *   that the spare core works while the event loop runs the rest. The share
- *   balances the two: what the pool spends on its checks against what the
- *   event loop spends on the others, on every token's own work (measured:
- *   event-loop busy time per token) and on each hand-off. An algorithm
- *   cheaper than a hand-off (HMAC, which never comes here) never goes.
+ *   follows the load: it grows while the event loop stays busy and a core is
+ *   still idle, and shrinks while the loop waits for the pool's answers. An
+ *   algorithm whose check costs less than two hand-offs never goes (HMAC
+ *   never comes here at all).
  * - Checks wait for the end of the turn (the check phase, `setImmediate`) and
  *   run together while checks are on the pool (the pool's answers come in
  *   first, and all are shared out together), and while requests arrive
@@ -61,6 +61,9 @@ const SAMPLE_MS = 100
 const SPARE_CORES = 0.5
 /** A machine with one core has no spare one, however idle it looks between requests. */
 const SHARES = cpus().length > 1
+/** Below this event-loop utilization while checks are on the pool, the loop is waiting for the pool. */
+const LOOP_WAITS = 0.85
+const SHARE_STEP = 0.1
 
 /**
  * Taken at load: test code that fakes the timers later (jest, vitest) cannot stall verification. `performance` too:
@@ -91,17 +94,21 @@ const load = {
   idle: 0,
   total: 0,
   elu: clock.eventLoopUtilization(),
-  /** Checks, inline ms and pool ms (estimated) since the last sample. */
-  checks: 0,
-  inlineMs: 0,
+  /** Checks handed to the pool, and their pool time (estimated from inline checks), since the last sample. */
+  pooledChecks: 0,
   pooledMs: 0,
-  /** Idle cores, counting our own pool work as idle; optimistic until measured. */
+  /** Cores the pool may use: idle ones, and those our own pool checks take; never the event loop's. Optimistic until measured. */
   spare: Math.max(0, cpus().length - 1),
-  /** Event-loop ms per token besides its checks (parsing, claims, the handler around it). */
-  perTokenMs: 0,
+  /** The fraction of overlapping checks handed to the pool; follows the load (see `sample`). */
+  share: 0.5,
 }
 
-/** Every `SAMPLE_MS`: the machine's spare cores and the event loop's own work per token. */
+/**
+ * Every `SAMPLE_MS`: the cores the pool may use, and the share. While the
+ * event loop stays busy and a core is still idle, the share grows; while the
+ * loop waits (idle time with checks on the pool: it hands over more than the
+ * pool answers), it shrinks. Both the pool and the loop then work.
+ */
 function sample(now: number): void {
   if (now - load.at < SAMPLE_MS) return
   const all = cpus()
@@ -113,28 +120,23 @@ function sample(now: number): void {
   }
   const elu = clock.eventLoopUtilization()
   if (load.at > 0 && total > load.total) {
-    const elapsed = now - load.at
-    load.spare = ((idle - load.idle) / (total - load.total)) * all.length + load.pooledMs / elapsed
-    const busyMs = clock.eventLoopUtilization(elu, load.elu).active
-    if (load.checks > 0) load.perTokenMs = Math.max(0, (busyMs - load.inlineMs - load.checks * HANDOFF_MS) / load.checks)
+    const idleCores = ((idle - load.idle) / (total - load.total)) * all.length
+    load.spare = Math.min(all.length - 1, idleCores + load.pooledMs / (now - load.at))
+    if (load.pooledChecks > 0) {
+      const busy = clock.eventLoopUtilization(elu, load.elu).utilization
+      if (busy < LOOP_WAITS) load.share = Math.max(SHARE_STEP, load.share - SHARE_STEP)
+      else if (idleCores >= SPARE_CORES) load.share = Math.min(1 - SHARE_STEP, load.share + SHARE_STEP)
+    }
   }
-  Object.assign(load, { at: now, idle, total, elu, checks: 0, inlineMs: 0, pooledMs: 0 })
+  Object.assign(load, { at: now, idle, total, elu, pooledChecks: 0, pooledMs: 0 })
 }
 
-/**
- * The fraction of this algorithm's checks that should go to the pool so that
- * the pool (`spare` cores) and the event loop finish together: k·c/spare =
- * (n−k)·c + k·h + n·j, where c is a check, h a hand-off, j a token's other work.
- */
-function poolShare(scheme: Scheme): number {
-  const c = scheme.cost
-  const denominator = c + c / load.spare - HANDOFF_MS
-  if (c <= HANDOFF_MS || denominator <= 0) return 0
-  return Math.min(1, (c + load.perTokenMs) / denominator)
-}
+/** An algorithm whose check costs less than two hand-offs never goes to the pool (HMAC never comes here at all). */
+const poolShare = (scheme: Scheme): number => (scheme.cost <= 2 * HANDOFF_MS ? 0 : load.share)
 
 function pool(check: Check): void {
   pooled++
+  load.pooledChecks++
   load.pooledMs += check.scheme.cost
   const answer = (err: Error | null, ok: boolean): void => {
     pooled--
@@ -185,7 +187,6 @@ function flush(): void {
   answering = true
   // A tick queued from a microtask runs once the microtask queue is empty: after every promise our answers set off.
   afterThisJob(() => soon(answered))
-  load.checks += checks.length
   markTurn()
   // A lone check with nothing else going on stays inline: the pool only pays where checks overlap.
   const sharing = SHARES && load.spare >= SPARE_CORES && (checks.length > 1 || pooled > 0)
@@ -209,7 +210,6 @@ function flush(): void {
     check.done(ok)
   }
   turnSpentMs += now - start
-  load.inlineMs += now - start
   if (i === inline.length) return
   // Over the turn's budget: a flood goes to the pool; a lone check waits for the next turn.
   if (inline.length - i === 1 && checks.length === 1) return submitAfter(inline[i]!)
