@@ -16,9 +16,10 @@ import { cpus } from 'node:os'
  *   the machine has a spare core, a share of them goes to the pool first, so
  *   that the spare core works while the event loop runs the rest. The share
  *   follows the load: it grows while the event loop stays busy and a core is
- *   still idle, and shrinks while the loop waits for the pool's answers. An
- *   algorithm whose check costs less than two hand-offs never goes (HMAC
- *   never comes here at all).
+ *   still idle, and shrinks while the loop waits for the pool's answers.
+ *   Only while the loop is saturated, and only for algorithms whose check
+ *   costs ten hand-offs or more (ECDSA, EdDSA): an RSA check stays on the
+ *   loop but for a flood's overflow (see `poolShare`).
  * - Checks wait for the end of the turn (the check phase, `setImmediate`) and
  *   run together while checks are on the pool (the pool's answers come in
  *   first, and all are shared out together), and while requests arrive
@@ -63,6 +64,8 @@ const SPARE_CORES = 0.5
 const SHARES = cpus().length > 1
 /** Below this event-loop utilization while checks are on the pool, the loop is waiting for the pool. */
 const LOOP_WAITS = 0.85
+/** The pool is used only while the event loop is at least this busy: a loop with time to spare gains nothing from it. */
+const LOOP_BUSY = 0.9
 const SHARE_STEP = 0.1
 
 /**
@@ -101,6 +104,8 @@ const load = {
   spare: Math.max(0, cpus().length - 1),
   /** The fraction of overlapping checks handed to the pool; follows the load (see `sample`). */
   share: 0.5,
+  /** The event loop's utilization over the last sample; optimistic until measured. */
+  busy: 1,
 }
 
 /**
@@ -122,8 +127,9 @@ function sample(now: number): void {
   if (load.at > 0 && total > load.total) {
     const idleCores = ((idle - load.idle) / (total - load.total)) * all.length
     load.spare = Math.min(all.length - 1, idleCores + load.pooledMs / (now - load.at))
+    const busy = clock.eventLoopUtilization(elu, load.elu).utilization
+    load.busy = busy
     if (load.pooledChecks > 0) {
-      const busy = clock.eventLoopUtilization(elu, load.elu).utilization
       if (busy < LOOP_WAITS) load.share = Math.max(SHARE_STEP, load.share - SHARE_STEP)
       else if (idleCores >= SPARE_CORES) load.share = Math.min(1 - SHARE_STEP, load.share + SHARE_STEP)
     }
@@ -131,8 +137,13 @@ function sample(now: number): void {
   Object.assign(load, { at: now, idle, total, elu, pooledChecks: 0, pooledMs: 0 })
 }
 
-/** An algorithm whose check costs less than two hand-offs never goes to the pool (HMAC never comes here at all). */
-const poolShare = (scheme: Scheme): number => (scheme.cost <= 2 * HANDOFF_MS ? 0 : load.share)
+/**
+ * Per algorithm: a check that costs less than ten hand-offs (RSA, about 25 µs; HMAC never comes here at all) stays
+ * on the event loop but for a flood's overflow: on the pool it costs more CPU in all than the check itself (the
+ * pool threads' wake-ups: `npm run bench:handoff`), which an HTTP server whose other core serves its clients pays
+ * (measured: Koa 2 without cache, 105–134 µs of CPU per request with RSA shared, 85–90 without, in quick runs).
+ */
+const poolShare = (scheme: Scheme): number => (scheme.cost < 10 * HANDOFF_MS ? 0 : load.share)
 
 function pool(check: Check): void {
   pooled++
@@ -189,7 +200,7 @@ function flush(): void {
   afterThisJob(() => soon(answered))
   markTurn()
   // A lone check with nothing else going on stays inline: the pool only pays where checks overlap.
-  const sharing = SHARES && load.spare >= SPARE_CORES && (checks.length > 1 || pooled > 0)
+  const sharing = SHARES && checks.length > 1 && load.busy >= LOOP_BUSY && load.spare >= SPARE_CORES
   const inline: Check[] = []
   for (const check of checks) {
     owed += sharing ? poolShare(check.scheme) : 0
