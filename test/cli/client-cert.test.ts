@@ -6,7 +6,6 @@
 // test; the token comes from the project's test issuer (real discovery and JWKS on loopback); the CLI runs as a
 // child process.
 import { execFile } from 'node:child_process'
-import { createHash, X509Certificate } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,7 +14,7 @@ import { promisify } from 'node:util'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
-import { makeCertificate, type TestCertificate } from '../helpers/certs.js'
+import { derOf, makeCertificate, thumbprintOf, type TestCertificate } from '../helpers/certs.js'
 
 const execute = promisify(execFile)
 const repo = fileURLToPath(new URL('../../', import.meta.url))
@@ -30,8 +29,6 @@ let thumbprintB: string
 let boundToA: string
 
 const file = (name: string): string => join(dir, name)
-const thumbprintOf = (cert: TestCertificate): string =>
-  createHash('sha256').update(new X509Certificate(cert.certPem).raw).digest('base64url')
 /** The body of a PEM block: what must never be echoed. */
 const pemBody = (pem: string): string => pem.split('\n').slice(1, -2).join('')
 
@@ -47,7 +44,7 @@ beforeAll(async () => {
   boundToA = await issuer.sign({ cnf: { 'x5t#S256': thumbprintA }, scope: 'orders:read' })
   dir = mkdtempSync(join(tmpdir(), 'jwtguard-cli-cert-'))
   writeFileSync(file('a.pem'), clientA.certPem)
-  writeFileSync(file('a.der'), new X509Certificate(clientA.certPem).raw)
+  writeFileSync(file('a.der'), derOf(clientA))
   writeFileSync(file('b.pem'), clientB.certPem)
   // A chain file, leaf first, and the usual "cert and key in one file": the first certificate is the client's.
   writeFileSync(file('chain.pem'), clientA.certPem + clientB.certPem)

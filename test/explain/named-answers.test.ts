@@ -1,11 +1,11 @@
 // Issue 15 item 3: the answers explain used to get wrong, each as the pipeline saw it. Issue 19 item 6: the binding
 // of a certificate-bound token (mtls) names the thumbprints it compared.
-import { createHash, randomBytes, X509Certificate, type webcrypto } from 'node:crypto'
+import { randomBytes, X509Certificate, type webcrypto } from 'node:crypto'
 import { CompactEncrypt, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createGuard, type Guard } from '../../src/guard.js'
 import type { GuardRequest } from '../../src/intake/request.js'
-import { makeCertificate } from '../helpers/certs.js'
+import { makeCertificate, thumbprintOf } from '../helpers/certs.js'
 
 const A = 'https://a.example'
 const B = 'https://b.example'
@@ -84,7 +84,6 @@ describe('guard.explain names the certificate binding it checked', () => {
   let behindProxy: Guard<unknown>
   let derA: Buffer
   let derB: Buffer
-  const thumbprint = (der: Buffer): string => createHash('sha256').update(der).digest('base64url')
 
   beforeAll(async () => {
     const [a, b] = await Promise.all([makeCertificate({ key: 'ec-p256' }), makeCertificate({ key: 'ec-p256' })])
@@ -103,18 +102,18 @@ describe('guard.explain names the certificate binding it checked', () => {
   const binding = (e: { steps: { check: string; ok: boolean | undefined; detail: string }[] }) => e.steps.find((s) => s.check === 'binding')
 
   it('the certificate it is bound to: passed, naming the thumbprint', async () => {
-    const e = await bound.explain(onConnection(await signed({ 'x5t#S256': thumbprint(derA) }), derA))
+    const e = await bound.explain(onConnection(await signed({ 'x5t#S256': thumbprintOf(derA) }), derA))
     expect(e.ok).toBe(true)
     expect(binding(e)).toEqual({
       check: 'binding',
       ok: true,
-      detail: `the client certificate's thumbprint is the token's cnf["x5t#S256"] "${thumbprint(derA)}"`,
+      detail: `the client certificate's thumbprint is the token's cnf["x5t#S256"] "${thumbprintOf(derA)}"`,
     })
   })
 
   it("another certificate: failed, naming both thumbprints; from a trusted proxy's header the same", async () => {
-    const token = await signed({ 'x5t#S256': thumbprint(derA) })
-    const detail = `bound to a client certificate (cnf["x5t#S256"] "${thumbprint(derA)}"), but the client certificate presented has thumbprint "${thumbprint(derB)}"`
+    const token = await signed({ 'x5t#S256': thumbprintOf(derA) })
+    const detail = `bound to a client certificate (cnf["x5t#S256"] "${thumbprintOf(derA)}"), but the client certificate presented has thumbprint "${thumbprintOf(derB)}"`
     const e = await bound.explain(onConnection(token, derB))
     expect(e.code).toBe('ERR_MTLS_BINDING_INVALID')
     expect(binding(e)).toEqual({ check: 'binding', ok: false, detail })
@@ -126,14 +125,14 @@ describe('guard.explain names the certificate binding it checked', () => {
   })
 
   it('no certificate, or no request at all: failed, saying none was presented', async () => {
-    const token = await signed({ 'x5t#S256': thumbprint(derA) })
-    const detail = `bound to a client certificate (cnf["x5t#S256"] "${thumbprint(derA)}"), and no client certificate was presented (none on the TLS connection or from a trusted proxy)`
+    const token = await signed({ 'x5t#S256': thumbprintOf(derA) })
+    const detail = `bound to a client certificate (cnf["x5t#S256"] "${thumbprintOf(derA)}"), and no client certificate was presented (none on the TLS connection or from a trusted proxy)`
     expect(binding(await bound.explain(onConnection(token)))).toEqual({ check: 'binding', ok: false, detail })
     expect(binding(await bound.explain(token))).toEqual({ check: 'binding', ok: false, detail })
   })
 
   it('without mtls: refused as unsupported, saying the guard needs the mtls option', async () => {
-    const e = await guard.explain(await signed({ 'x5t#S256': thumbprint(derA) }))
+    const e = await guard.explain(await signed({ 'x5t#S256': thumbprintOf(derA) }))
     expect(e.code).toBe('ERR_JWT_CNF_UNSUPPORTED')
     expect(binding(e)?.detail).toBe(
       'bound to a client certificate (cnf["x5t#S256"]): this guard checks those only with the mtls option, and refuses them as bearer tokens without it',

@@ -1,7 +1,7 @@
 // Certificates made in the test with the openssl CLI (`.ci/run` installs it when missing): a key pair
 // and a self-signed leaf, with validity dates of the test's choosing (expired, not yet valid).
 import { execFile } from 'node:child_process'
-import { createPublicKey, type JsonWebKey } from 'node:crypto'
+import { createHash, createPublicKey, X509Certificate, type JsonWebKey } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -104,3 +104,12 @@ export async function makeCertificate(options: CertificateOptions = {}): Promise
     await rm(dir, { recursive: true, force: true })
   }
 }
+
+/** The certificate as a TLS connection presents it (DER). */
+export const derOf = (cert: TestCertificate): Buffer => new X509Certificate(cert.certPem).raw
+
+/** What `cnf["x5t#S256"]` holds for a certificate (RFC 8705 §3.1): base64url SHA-256 of its DER, computed here, not by jwtguard. */
+export const thumbprintOf = (cert: TestCertificate | Buffer): string =>
+  createHash('sha256')
+    .update(Buffer.isBuffer(cert) ? cert : derOf(cert))
+    .digest('base64url')

@@ -1,7 +1,6 @@
 // RFC 8705 §3 certificate-bound access tokens (`mtls`): tokens from oidc-provider with
 // `features.mTLS.certificateBoundAccessTokens`, sent over real HTTPS (`requestCert`, self-signed client
 // certificates made by openssl) to all six framework versions; a trusted proxy's RFC 9440 `Client-Cert`.
-import { createHash, X509Certificate } from 'node:crypto'
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http'
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https'
 import { createRequire } from 'node:module'
@@ -16,7 +15,7 @@ import * as expressAdapter from '../../adapters/express.js'
 import * as fastifyAdapter from '../../adapters/fastify.js'
 import * as koaAdapter from '../../adapters/koa.js'
 import { createGuard, type GuardOptions } from '../../src/index.js'
-import { makeCertificate, type TestCertificate } from '../helpers/certs.js'
+import { derOf, makeCertificate, thumbprintOf, type TestCertificate } from '../helpers/certs.js'
 import { rejection } from '../helpers/shared.js'
 import { startProvider, type RunningProvider } from '../interop/provider.js'
 
@@ -36,9 +35,7 @@ let plain: RunningProvider
 let tokenA: string
 let plainToken: string
 
-const der = (cert: TestCertificate): Buffer => new X509Certificate(cert.certPem).raw
-const thumbprintOf = (cert: TestCertificate): string => createHash('sha256').update(der(cert)).digest('base64url')
-const clientCertHeader = (cert: TestCertificate): string => `:${der(cert).toString('base64')}:`
+const clientCertHeader = (cert: TestCertificate): string => `:${derOf(cert).toString('base64')}:`
 
 beforeAll(async () => {
   ;[server, clientA, clientB] = await Promise.all([
@@ -251,9 +248,9 @@ describe('behind a TLS-terminating proxy (RFC 9440 Client-Cert)', () => {
 
   it.each([
     ['no header', () => []],
-    ['bare base64, not a byte sequence', () => [['client-cert', der(clientA).toString('base64')]]],
+    ['bare base64, not a byte sequence', () => [['client-cert', derOf(clientA).toString('base64')]]],
     ['a PEM', () => [['client-cert', clientA.certPem.replace(/\n/g, ' ')]]],
-    ['base64url', () => [['client-cert', `:${der(clientA).toString('base64url')}:`]]],
+    ['base64url', () => [['client-cert', `:${derOf(clientA).toString('base64url')}:`]]],
     ['an empty sequence', () => [['client-cert', '::']]],
   ] as [string, () => [string, string][]][])('refuses %s: no certificate', async (_, headers) => {
     refused(await send(app, headers()), 'Client certificate required')
