@@ -183,6 +183,11 @@ function answered(): void {
   answering = false
 }
 
+/** A tick queued from a microtask runs once the microtask queue is empty: after every promise our answers set off. */
+function answeredSoon(): void {
+  soon(answered)
+}
+
 function markTurn(): void {
   if (turnMarked) return
   turnMarked = true
@@ -196,8 +201,7 @@ function flush(): void {
   const start = clock.now()
   sample(start)
   answering = true
-  // A tick queued from a microtask runs once the microtask queue is empty: after every promise our answers set off.
-  afterThisJob(() => soon(answered))
+  afterThisJob(answeredSoon)
   markTurn()
   // A lone check with nothing else going on stays inline: the pool only pays where checks overlap.
   const sharing = SHARES && checks.length > 1 && load.busy >= LOOP_BUSY && load.spare >= SPARE_CORES
