@@ -7,7 +7,7 @@ import express from 'express'
 import type { JWK } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jwtGuard } from '../../adapters/express.js'
-import { createGuard, type GuardOptions, type GuardRequest } from '../../src/index.js'
+import { createGuard, type GuardError, type GuardOptions, type GuardRequest } from '../../src/index.js'
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js'
 import { clientKey, now, signProof, type ClientKey } from '../dpop/fixtures.js'
 import { rejection } from '../helpers/shared.js'
@@ -89,7 +89,8 @@ describe('each refused request gets its own error', () => {
     expect(Object.isFrozen(bearerError.headers)).toBe(true)
   })
 
-  it('guard.verify: concurrent calls with one bad token reject with distinct errors', async () => {
+  /** Two `guard.verify` calls on one expired token, the second while the first waits for its key: one verification. */
+  async function concurrentRejections(): Promise<{ a: GuardError; b: GuardError; keyCalls: number }> {
     const held = heldKey()
     const guard = createGuard(options('https://api.example.test', held.getKey))
     const token = await issuer.sign({ exp: now() - 3600 }, { alg: 'ES256' })
@@ -99,22 +100,19 @@ describe('each refused request gets its own error', () => {
     await turn()
     held.release()
     const [a, b] = await Promise.all([first, second])
-    expect(held.calls).toBe(1)
+    return { a, b, keyCalls: held.calls }
+  }
+
+  it('guard.verify: concurrent calls with one bad token reject with distinct errors', async () => {
+    const { a, b, keyCalls } = await concurrentRejections()
+    expect(keyCalls).toBe(1)
     expect(a).not.toBe(b)
     expect(a.cause).toBe(b.cause)
     expect(a.headers).toEqual(b.headers)
   })
 
   it('what concurrent rejections share is frozen; each answer stays writable for its framework', async () => {
-    const held = heldKey()
-    const guard = createGuard(options('https://api.example.test', held.getKey))
-    const token = await issuer.sign({ exp: now() - 3600 }, { alg: 'ES256' })
-    const first = rejection(guard.verify(token))
-    await held.asked
-    const second = rejection(guard.verify(token))
-    await turn()
-    held.release()
-    const [a, b] = await Promise.all([first, second])
+    const { a, b } = await concurrentRejections()
     expect(a.context).toBe(b.context)
     expect(Object.isFrozen(a.context)).toBe(true)
     expect(() => {
