@@ -36,7 +36,12 @@ export function jwtGuard<C = DefaultClaims>(input?: GuardInput<C>): RequestHandl
   const metadata = guard.protectedResource
   return function jwtGuardMiddleware(req, res, next) {
     if (metadata && req.path === metadata.path && (req.method === 'GET' || req.method === 'HEAD')) return void res.json(metadata.document)
-    req[GUARD_KEY] = guard
+    // The guard rides on `res.locals` (a null-prototype object Express makes per request), not on `req`:
+    // every property added to an Express request costs microseconds (its prototype was swapped), and
+    // `req.auth` is the one the contract needs.
+    // An app that replaced `res.locals` with something that cannot take it (a primitive, a frozen object) gets `req`.
+    const locals: unknown = res.locals
+    if (typeof locals !== 'object' || locals === null || !Reflect.set(locals, GUARD_KEY, guard)) req[GUARD_KEY] = guard
     const request = new RequestView(
       req,
       connectionOf,
@@ -58,6 +63,9 @@ function settle(err: unknown, auth: AuthInfo<unknown> | undefined, req: Request,
   next()
 }
 
+/** Where the guard is kept for the route checks (see `jwtGuardMiddleware`). */
+type Locals = { [GUARD_KEY]?: Guard<unknown> }
+
 type Cookies = Record<string, string | undefined> | undefined
 
 /** The socket the request came on: read only for DPoP without `dpop.origin`, and for `mtls`. */
@@ -78,9 +86,9 @@ const bodyOf = {
 }
 
 function middleware(check: AuthCheck): RequestHandler {
-  return function jwtGuardCheck(req, _res, next) {
+  return function jwtGuardCheck(req, res, next) {
     try {
-      runCheck(check, req.auth, req[GUARD_KEY])
+      runCheck(check, req.auth, (res.locals as Locals | undefined)?.[GUARD_KEY] ?? req[GUARD_KEY])
     } catch (err) {
       return next(err)
     }

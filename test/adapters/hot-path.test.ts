@@ -1,6 +1,7 @@
 // The hot path: a cached token is answered without a promise (authenticateNow), and the RFC 6750
 // character check of the credentials runs only when the cache does not vouch for them. These tests
 // pin down that the shortcut answers exactly what the full path answers, on every framework.
+import { createRequire } from 'node:module'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import fastify4 from 'fastify4'
@@ -319,3 +320,115 @@ function findGetter(proto: object | null, name: string): PropertyDescriptor {
   }
   throw new Error(`no getter ${name}`)
 }
+
+// Every property added to an Express request costs microseconds (Express swaps its prototype, so each
+// add is a slow map transition): the adapter adds only the `auth` the contract names, and keeps the
+// guard the route checks need on `res.locals` (or on `req` where no Express app made `res.locals`).
+// express4 and express5 are npm aliases without types: typed by @types/express (as in test/conformance/apps.ts).
+const expressVersion = (name: 'express4' | 'express5') => createRequire(import.meta.url)(name) as typeof import('express')
+
+describe('Express: the guard adds no property to the request but auth', () => {
+  for (const [name, load] of [
+    ['Express 4', 'express4'],
+    ['Express 5', 'express5'],
+  ] as const) {
+    it(`${name}: req gets only auth; requireScopes answers with the guard's realm, two guards in one app`, async () => {
+      const express = expressVersion(load)
+      const expressAdapter = await import('../../adapters/express.js')
+      const app = express()
+      const added: string[][] = []
+      const own = (req: object) => [...Object.getOwnPropertyNames(req), ...Object.getOwnPropertySymbols(req).map(String)]
+      const before = new WeakMap<object, string[]>()
+      const a = createGuard({ ...issuer.guardOptions(), jwksUri: issuer.jwksUri, realm: 'realm-a' })
+      const b = createGuard({ ...issuer.guardOptions(), jwksUri: issuer.jwksUri, realm: 'realm-b' })
+      app.get('/a', expressAdapter.jwtGuard(a), expressAdapter.requireScopes('x'), (_req, res) => void res.end())
+      app.get(
+        '/b',
+        (req, _res, next) => {
+          before.set(req, own(req))
+          next()
+        },
+        expressAdapter.jwtGuard(b),
+        (req, _res, next) => {
+          added.push(own(req).filter((p) => !before.get(req)!.includes(p)))
+          next()
+        },
+        expressAdapter.requireScopes('x'),
+        (_req, res) => void res.end(),
+      )
+      const server = app.listen(0, '127.0.0.1')
+      await new Promise((resolve) => server.once('listening', resolve))
+      const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`
+      try {
+        const token = await issuer.sign({ scope: 'y' })
+        for (const path of ['/a', '/b']) {
+          for (let i = 0; i < 2; i++) {
+            const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } })
+            expect(res.status).toBe(403)
+            expect(res.headers.get('www-authenticate')).toContain(`realm="realm-${path.slice(1)}"`)
+          }
+        }
+        // What the guard added to req, on a miss and on a cache hit: auth, nothing else.
+        expect(added).toEqual([['auth'], ['auth']])
+      } finally {
+        server.closeAllConnections()
+        await new Promise((resolve) => server.close(resolve))
+      }
+    })
+  }
+
+  it.each([
+    ['a string', () => 'x'],
+    ['a frozen object', () => Object.freeze({})],
+    ['null', () => null],
+  ])('an app whose res.locals is %s: the guard goes on req, and requireScopes still answers with it', async (_what, locals) => {
+    const express = expressVersion('express5')
+    const expressAdapter = await import('../../adapters/express.js')
+    const app = express()
+    app.use((_req, res, next) => {
+      ;(res as { locals: unknown }).locals = locals()
+      next()
+    })
+    const guard = createGuard({ ...issuer.guardOptions(), jwksUri: issuer.jwksUri, realm: 'odd-locals' })
+    app.get('/r', expressAdapter.jwtGuard(guard), expressAdapter.requireScopes('x'), (_req, res) => void res.end('ok'))
+    app.get('/ok', expressAdapter.jwtGuard(guard), expressAdapter.requireScopes('y'), (_req, res) => void res.end('ok'))
+    const server = app.listen(0, '127.0.0.1')
+    await new Promise((resolve) => server.once('listening', resolve))
+    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`
+    try {
+      const headers = { authorization: `Bearer ${await issuer.sign({ scope: 'y' })}` }
+      const res = await fetch(`${url}/r`, { headers })
+      expect(res.status).toBe(403)
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="odd-locals", error="insufficient_scope"/)
+      expect(await (await fetch(`${url}/ok`, { headers })).text()).toBe('ok')
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  it('mounted on a bare Router in node:http (no res.locals), requireScopes still answers with its guard', async () => {
+    const express = expressVersion('express4')
+    const expressAdapter = await import('../../adapters/express.js')
+    const { createServer } = await import('node:http')
+    const router = express.Router()
+    const guard = createGuard({ ...issuer.guardOptions(), jwksUri: issuer.jwksUri, realm: 'bare-router' })
+    router.get('/r', expressAdapter.jwtGuard(guard), expressAdapter.requireScopes('x'), (_req, res) => void res.end('ok'))
+    const server = createServer((req, res) =>
+      router(req as never, res as never, (err: unknown) => {
+        const status = (err as { status?: number } | undefined)?.status ?? 404
+        res.writeHead(status, (err as { headers?: Record<string, string> } | undefined)?.headers ?? {}).end()
+      }),
+    )
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`
+    try {
+      const res = await fetch(`${url}/r`, { headers: { authorization: `Bearer ${await issuer.sign({ scope: 'y' })}` } })
+      expect(res.status).toBe(403)
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="bare-router", error="insufficient_scope"/)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+})
