@@ -17,9 +17,9 @@ import { cpus } from 'node:os'
  *   that the spare core works while the event loop runs the rest. The share
  *   follows the load: it grows while the event loop stays busy and a core is
  *   still idle, and shrinks while the loop waits for the pool's answers.
- *   Only while the loop is saturated, and only for algorithms whose check
- *   costs ten hand-offs or more (ECDSA, EdDSA): an RSA check stays on the
- *   loop but for a flood's overflow (see `poolShare`).
+ *   Only while the loop is saturated; an algorithm whose check costs less
+ *   than ten hand-offs (RSA) only while a core is idle, and at most 60% of
+ *   its checks (see `poolShare`).
  * - Checks wait for the end of the turn (the check phase, `setImmediate`) and
  *   run together while checks are on the pool (the pool's answers come in
  *   first, and all are shared out together), and while requests arrive
@@ -67,6 +67,13 @@ const LOOP_WAITS = 0.85
 /** The pool is used only while the event loop is at least this busy: a loop with time to spare gains nothing from it. */
 const LOOP_BUSY = 0.9
 const SHARE_STEP = 0.1
+/** Cheap checks (RSA) go to the pool only while a core is about this idle: a core nobody else uses. */
+const IDLE_CORE = 0.8
+/**
+ * At most this share of cheap checks goes to the pool: past it the loop spends more on hand-offs and answers than
+ * it saves (RS256 with 32 in flight, 2 cores: 0.6 gave 1.2–1.3x the floor, 0.7 1.1–1.2x, 0.9 1.1x).
+ */
+const CHEAP_SHARE_MAX = 0.6
 
 /**
  * Taken at load: test code that fakes the timers later (jest, vitest) cannot stall verification. `performance` too:
@@ -138,12 +145,16 @@ function sample(now: number): void {
 }
 
 /**
- * Per algorithm: a check that costs less than ten hand-offs (RSA, about 25 µs; HMAC never comes here at all) stays
- * on the event loop but for a flood's overflow: on the pool it costs more CPU in all than the check itself (the
- * pool threads' wake-ups: `npm run bench:handoff`), which an HTTP server whose other core serves its clients pays
- * (measured: Koa 2 without cache, 105–134 µs of CPU per request with RSA shared, 85–90 without, in quick runs).
+ * Per algorithm: a check that costs less than ten hand-offs (RSA, about 25 µs; HMAC never comes here at all) goes to
+ * the pool only while a core is idle (`IDLE_CORE`) and then for at most `CHEAP_SHARE_MAX` of the checks; otherwise
+ * it stays on the event loop but for a flood's overflow. On the pool it costs more CPU in all than the check itself
+ * (the pool threads' wake-ups: `npm run bench:handoff`), which an HTTP server whose other core serves its clients
+ * pays (measured: Koa 2 without cache, 105–134 µs of CPU per request with RSA shared whenever half a core was idle,
+ * 85–90 without, in quick runs); a core nobody uses is worth it (RS256 with 32 in flight: 1.2–1.3x the floor, 1.0x
+ * inline).
  */
-const poolShare = (scheme: Scheme): number => (scheme.cost < 10 * HANDOFF_MS ? 0 : load.share)
+const poolShare = (scheme: Scheme): number =>
+  scheme.cost >= 10 * HANDOFF_MS ? load.share : load.spare >= IDLE_CORE ? Math.min(load.share, CHEAP_SHARE_MAX) : 0
 
 function pool(check: Check): void {
   pooled++
