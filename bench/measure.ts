@@ -21,16 +21,29 @@ export const median = (values: readonly number[]): number => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
-/** A warm-up pass over the pool (JIT, key imports, and for cached variants the cache fill), then `runs` timed runs. */
-export async function measureCell(
-  verify: Verify,
+/**
+ * Every variant of one cell measured in interleaved rounds: each warmed up once (JIT, key imports, and for cached
+ * variants the cache fill), then `rounds` rounds in which every variant runs once, each round starting with another
+ * variant. A noisy second on a shared machine then hits every variant alike, and the ratios between them hold.
+ * Returns each variant's median and its rounds, in the order given.
+ */
+export async function measureInterleaved(
+  cells: readonly { verify: Verify; count: number }[],
   tokens: readonly string[],
-  count: number,
   concurrency: number,
-  runs = 3,
-): Promise<{ opsPerSec: number; runs: number[] }> {
-  await opsPerSecond(verify, tokens, Math.min(count, tokens.length), concurrency)
-  const results: number[] = []
-  for (let i = 0; i < runs; i++) results.push(await opsPerSecond(verify, tokens, count, concurrency))
-  return { opsPerSec: median(results), runs: results }
+  rounds = 3,
+): Promise<{ opsPerSec: number; runs: number[] }[]> {
+  for (const { verify, count } of cells) await opsPerSecond(verify, tokens, Math.min(count, tokens.length), concurrency)
+  const results: number[][] = cells.map(() => [])
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < cells.length; k++) {
+      const index = (k + round) % cells.length
+      const { verify, count } = cells[index]!
+      results[index]!.push(await opsPerSecond(verify, tokens, count, concurrency))
+    }
+  }
+  return results.map((runs) => ({ opsPerSec: median(runs), runs }))
 }
+
+/** How far apart a cell's rounds were: max ÷ min − 1 (0.12 = the fastest round was 12% faster than the slowest). */
+export const spreadOf = (runs: readonly number[]): number => Math.max(...runs) / Math.min(...runs) - 1

@@ -1,4 +1,4 @@
-import { measureCell } from './measure.js'
+import { measureInterleaved, spreadOf } from './measure.js'
 import { ratio, table, type SuiteResult } from './report.js'
 import { createFixtures, JWE_KINDS, JWS_ALGS, SUB } from './setup.js'
 import { jweVariants, jwsVariants, type Variant } from './verifiers.js'
@@ -24,6 +24,8 @@ export interface MicroFigure {
 
 const POOL = 1_000
 const CONCURRENCY = [1, 32] as const
+/** Interleaved rounds per cell (every variant once per round); the table gives their median. */
+const ROUNDS = 3
 
 interface Case {
   name: string
@@ -77,12 +79,14 @@ export async function runMicro({ quick = false, log = console.log } = {}): Promi
       await checkVerifies(c)
       const rows: MicroFigure[] = []
       for (const concurrency of CONCURRENCY) {
-        for (const v of c.variants) {
-          const count = v.hot ? hotCount : c.coldCount
-          log(`  micro ${c.name} · ${v.name} · c=${concurrency} · ${count.toLocaleString('en-US')} ops`)
-          const { opsPerSec, runs } = await measureCell(v.verify, c.tokens, count, concurrency)
+        const cells = c.variants.map((v) => ({ verify: v.verify, count: v.hot ? hotCount : c.coldCount }))
+        log(`  micro ${c.name} · c=${concurrency} · ${c.variants.length} variants in ${ROUNDS} interleaved rounds`)
+        const measured = await measureInterleaved(cells, c.tokens, concurrency, ROUNDS)
+        c.variants.forEach((v, i) => {
+          const { opsPerSec, runs } = measured[i]!
+          const count = cells[i]!.count
           rows.push({ case: c.name, variant: v.name, hot: v.hot, concurrency, count, opsPerSec, runs, baseline: c.baseline, ratio: 0 })
-        }
+        })
       }
       for (const row of rows) {
         const base = rows.find((r) => r.variant === c.baseline && r.concurrency === row.concurrency)!
@@ -111,11 +115,20 @@ function renderCase(c: Case, rows: MicroFigure[]): string {
   const base = (concurrency: number) => at(c.baseline, concurrency).opsPerSec
   return table(
     `micro · ${c.name}`,
-    ['verifier', 'c=1 ops/s', 'ratio', 'c=32 ops/s', 'ratio'],
+    ['verifier', 'c=1 ops/s', 'ratio', 'spread', 'c=32 ops/s', 'ratio', 'spread'],
     c.variants.map((v) => {
-      const one = at(v.name, 1).opsPerSec
-      const many = at(v.name, 32).opsPerSec
-      return [v.name, one, ratio(one, base(1)), many, ratio(many, base(32))]
+      const one = at(v.name, 1)
+      const many = at(v.name, 32)
+      const spread = (row: MicroFigure) => `${Math.round(spreadOf(row.runs) * 100)}%`
+      return [
+        v.name,
+        one.opsPerSec,
+        ratio(one.opsPerSec, base(1)),
+        spread(one),
+        many.opsPerSec,
+        ratio(many.opsPerSec, base(32)),
+        spread(many),
+      ]
     }),
   )
 }

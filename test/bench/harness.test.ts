@@ -130,3 +130,27 @@ describe('the floor checks the claims, as every verifier must', () => {
     expect(() => floor!.verify(other)).toThrow(/alg/)
   })
 })
+
+describe('micro rounds are interleaved (no timing asserted: the order and the bookkeeping)', () => {
+  it('warms every variant once, then runs each once per round, each round starting with the next variant', async () => {
+    const { measureInterleaved, spreadOf } = await import('../../bench/measure.js')
+    const calls: string[] = []
+    const cell = (name: string, count: number) => ({
+      count,
+      verify: async (token: string) => {
+        calls.push(`${name}:${token}`)
+        return token
+      },
+    })
+    const measured = await measureInterleaved([cell('a', 2), cell('b', 2), cell('c', 2)], ['t1', 't2'], 1, 3)
+    // Warm-up: each variant over the pool once; then rounds a b c, b c a, c a b (two calls each).
+    const order = calls.filter((_, i) => i % 2 === 0).map((c) => c.split(':')[0])
+    expect(order).toEqual(['a', 'b', 'c', 'a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b'])
+    expect(measured).toHaveLength(3)
+    for (const { opsPerSec, runs } of measured) {
+      expect(runs).toHaveLength(3)
+      expect(opsPerSec).toBe([...runs].sort((x, y) => x - y)[1])
+    }
+    expect(spreadOf([100, 125, 110])).toBeCloseTo(0.25)
+  })
+})
