@@ -40,7 +40,13 @@ export interface Scheme {
   key?: Omit<VerifyKeyObjectInput, 'key'>
   /** Exact signature length where the algorithm fixes it (ECDSA r||s, Ed25519). */
   length?: number
-  /** Running estimate of one inline check's cost, in ms (updated from every inline check of this algorithm). */
+  /**
+   * What one check itself costs, in ms: the least an inline check of this algorithm took lately. Inside a loaded
+   * server most checks take longer (cold CPU caches: RS256 measured at 35–100 µs in a loaded Koa server against
+   * 25 µs in a tight loop), which must not make an RSA check look like one worth handing to the pool (a running
+   * mean did: the Koa bench server then sent 90% of its RSA checks there). It drifts up by `COST_DRIFT` per check,
+   * so that a dearer key (a 4096-bit one) is learnt within a few thousand checks.
+   */
   cost: number
 }
 
@@ -67,8 +73,10 @@ const LOOP_WAITS = 0.85
 /** The pool is used only while the event loop is at least this busy: a loop with time to spare gains nothing from it. */
 const LOOP_BUSY = 0.9
 const SHARE_STEP = 0.1
+/** How fast `Scheme.cost` forgets a low reading, per check. */
+const COST_DRIFT = 1.001
 /** Cheap checks (RSA) go to the pool only while a core is about this idle: a core nobody else uses. */
-const IDLE_CORE = 0.8
+const IDLE_CORE = 0.7
 /**
  * At most this share of cheap checks goes to the pool: past it the loop spends more on hand-offs and answers than
  * it saves (RS256 with 32 in flight, 2 cores: 0.6 gave 1.2–1.3x the floor, 0.7 1.1–1.2x, 0.9 1.1x).
@@ -153,8 +161,15 @@ function sample(now: number): void {
  * 85–90 without, in quick runs); a core nobody uses is worth it (RS256 with 32 in flight: 1.2–1.3x the floor, 1.0x
  * inline).
  */
-const poolShare = (scheme: Scheme): number =>
-  scheme.cost >= 10 * HANDOFF_MS ? load.share : load.spare >= IDLE_CORE ? Math.min(load.share, CHEAP_SHARE_MAX) : 0
+export const poolShareOf = (scheme: Scheme, spare: number, share: number): number =>
+  scheme.cost >= 10 * HANDOFF_MS ? share : spare >= IDLE_CORE ? Math.min(share, CHEAP_SHARE_MAX) : 0
+
+const poolShare = (scheme: Scheme): number => poolShareOf(scheme, load.spare, load.share)
+
+/** What one inline check took, in ms (see `Scheme.cost`); never below 1 µs, from which the drift could not climb back. */
+export function observe(scheme: Scheme, took: number): void {
+  scheme.cost = Math.max(0.001, Math.min(scheme.cost * COST_DRIFT, took))
+}
 
 function pool(check: Check): void {
   pooled++
@@ -231,7 +246,7 @@ function flush(): void {
     const check = inline[i++]!
     const ok = verifyInline(check)
     const after = clock.now()
-    check.scheme.cost = 0.8 * check.scheme.cost + 0.2 * (after - now)
+    observe(check.scheme, after - now)
     now = after
     check.done(ok)
   }
