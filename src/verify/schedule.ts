@@ -1,5 +1,6 @@
 import { verify as cryptoVerify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto'
 import { cpus } from 'node:os'
+import { observe, poolShareOf, type Scheme } from './check-cost.js'
 
 /**
  * Where an asymmetric signature check runs: on the event loop (inline) or on
@@ -34,21 +35,7 @@ import { cpus } from 'node:os'
  *   event loop is never held longer than the budget plus one check.
  */
 
-export interface Scheme {
-  hash: string | null
-  /** Extra key options: PSS padding, IEEE P1363 signatures for ECDSA. */
-  key?: Omit<VerifyKeyObjectInput, 'key'>
-  /** Exact signature length where the algorithm fixes it (ECDSA r||s, Ed25519). */
-  length?: number
-  /**
-   * What one check itself costs, in ms: the least an inline check of this algorithm took lately. Inside a loaded
-   * server most checks take longer (cold CPU caches: RS256 measured at 35–100 µs in a loaded Koa server against
-   * 25 µs in a tight loop), which must not make an RSA check look like one worth handing to the pool (a running
-   * mean did: the Koa bench server then sent 90% of its RSA checks there). It drifts up by `COST_DRIFT` per check,
-   * so that a dearer key (a 4096-bit one) is learnt within a few thousand checks.
-   */
-  cost: number
-}
+export type { Scheme }
 
 export interface Check {
   scheme: Scheme
@@ -60,8 +47,6 @@ export interface Check {
 
 /** Event-loop time one turn may spend on inline checks. */
 const TURN_BUDGET_MS = 2
-/** Event-loop time one check costs on the pool (hand-off and completion) while the pool is kept busy (`npm run bench:handoff`). */
-const HANDOFF_MS = 0.005
 /** How often the machine's idle cores and the event loop's busy time are sampled. */
 const SAMPLE_MS = 100
 /** The pool is used only while at least this much of a core is idle (counting what our own pool checks take of it). */
@@ -73,15 +58,6 @@ const LOOP_WAITS = 0.85
 /** The pool is used only while the event loop is at least this busy: a loop with time to spare gains nothing from it. */
 const LOOP_BUSY = 0.9
 const SHARE_STEP = 0.1
-/** How fast `Scheme.cost` forgets a low reading, per check. */
-const COST_DRIFT = 1.001
-/** Cheap checks (RSA) go to the pool only while a core is about this idle: a core nobody else uses. */
-const IDLE_CORE = 0.7
-/**
- * At most this share of cheap checks goes to the pool: past it the loop spends more on hand-offs and answers than
- * it saves (RS256 with 32 in flight, 2 cores: 0.6 gave 1.2–1.3x the floor, 0.7 1.1–1.2x, 0.9 1.1x).
- */
-const CHEAP_SHARE_MAX = 0.6
 
 /**
  * Taken at load: test code that fakes the timers later (jest, vitest) cannot stall verification. `performance` too:
@@ -152,24 +128,7 @@ function sample(now: number): void {
   Object.assign(load, { at: now, idle, total, elu, pooledChecks: 0, pooledMs: 0 })
 }
 
-/**
- * Per algorithm: a check that costs less than ten hand-offs (RSA, about 25 µs; HMAC never comes here at all) goes to
- * the pool only while a core is idle (`IDLE_CORE`) and then for at most `CHEAP_SHARE_MAX` of the checks; otherwise
- * it stays on the event loop but for a flood's overflow. On the pool it costs more CPU in all than the check itself
- * (the pool threads' wake-ups: `npm run bench:handoff`), which an HTTP server whose other core serves its clients
- * pays (measured: Koa 2 without cache, 105–134 µs of CPU per request with RSA shared whenever half a core was idle,
- * 85–90 without, in quick runs); a core nobody uses is worth it (RS256 with 32 in flight: 1.2–1.3x the floor, 1.0x
- * inline).
- */
-export const poolShareOf = (scheme: Scheme, spare: number, share: number): number =>
-  scheme.cost >= 10 * HANDOFF_MS ? share : spare >= IDLE_CORE ? Math.min(share, CHEAP_SHARE_MAX) : 0
-
 const poolShare = (scheme: Scheme): number => poolShareOf(scheme, load.spare, load.share)
-
-/** What one inline check took, in ms (see `Scheme.cost`); never below 1 µs, from which the drift could not climb back. */
-export function observe(scheme: Scheme, took: number): void {
-  scheme.cost = Math.max(0.001, Math.min(scheme.cost * COST_DRIFT, took))
-}
 
 function pool(check: Check): void {
   pooled++
