@@ -31,16 +31,22 @@ const IDLE_CORE = 0.7
 const CHEAP_SHARE_MAX = 0.6
 
 /**
- * Per algorithm: a check that costs less than ten hand-offs (RSA, about 25 µs; HMAC never comes here at all) goes to
- * the pool only while a core is idle (`IDLE_CORE`) and then for at most `CHEAP_SHARE_MAX` of the checks; otherwise
- * it stays on the event loop but for a flood's overflow. On the pool it costs more CPU in all than the check itself
- * (the pool threads' wake-ups: `npm run bench:handoff`), which an HTTP server whose other core serves its clients
- * pays (measured: Koa 2 without cache, 105–134 µs of CPU per request with RSA shared whenever half a core was idle,
- * 85–90 without, in quick runs); a core nobody uses is worth it (RS256 with 32 in flight: 1.2–1.3x the floor, 1.0x
- * inline).
+ * A check that costs ten hand-offs or more (ECDSA, EdDSA): the hand-off is a small part of it, so whenever checks
+ * overlap it goes to the pool, where both cores work on them (ES256 and EdDSA with 32 in flight: 1.2–1.4x the floor;
+ * with only a share of them pooled, 1.0–1.2x, since the pool's answers come in one by one and made batches of one).
+ */
+export const dear = (scheme: Scheme): boolean => scheme.cost >= 10 * HANDOFF_MS
+
+/**
+ * The share of overlapping checks that goes to the pool. A dear check: all. A cheaper one (RSA, about 25 µs; HMAC
+ * never comes here at all) only while a core is idle (`IDLE_CORE`) and then at most `CHEAP_SHARE_MAX`; otherwise it
+ * stays on the event loop but for a flood's overflow. On the pool it costs more CPU in all than the check itself (the
+ * pool threads' wake-ups: `npm run bench:handoff`), which an HTTP server whose other core serves its clients pays
+ * (measured: Koa 2 without cache, 105–134 µs of CPU per request with RSA shared whenever half a core was idle, 85–90
+ * without, in quick runs); a core nobody uses is worth it (RS256 with 32 in flight: 1.2–1.3x the floor, 1.0x inline).
  */
 export const poolShareOf = (scheme: Scheme, spare: number, share: number): number =>
-  scheme.cost >= 10 * HANDOFF_MS ? share : spare >= IDLE_CORE ? Math.min(share, CHEAP_SHARE_MAX) : 0
+  dear(scheme) ? 1 : spare >= IDLE_CORE ? Math.min(share, CHEAP_SHARE_MAX) : 0
 
 /** What one inline check took, in ms (see `Scheme.cost`); never below 1 µs, from which the drift could not climb back. */
 export function observe(scheme: Scheme, took: number): void {

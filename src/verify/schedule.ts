@@ -1,6 +1,6 @@
 import { verify as cryptoVerify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto'
 import { cpus } from 'node:os'
-import { observe, poolShareOf, type Scheme } from './check-cost.js'
+import { dear, observe, poolShareOf, type Scheme } from './check-cost.js'
 
 /**
  * Where an asymmetric signature check runs: on the event loop (inline) or on
@@ -13,14 +13,12 @@ import { observe, poolShareOf, type Scheme } from './check-cost.js'
  *   nothing on the pool runs inline: handing it to an idle pool thread and
  *   hearing back costs more than an RSA check and doubles an ECDSA one's
  *   latency, and a serial caller has no second check to overlap it with.
- * - When checks overlap (several in one tick, or some still on the pool) and
- *   the machine has a spare core, a share of them goes to the pool first, so
- *   that the spare core works while the event loop runs the rest. The share
- *   follows the load: it grows while the event loop stays busy and a core is
- *   still idle, and shrinks while the loop waits for the pool's answers.
- *   Only while the loop is saturated; an algorithm whose check costs less
- *   than ten hand-offs (RSA) only while a core is idle, and at most 60% of
- *   its checks (see `poolShare`).
+ * - When checks overlap (several in one tick, or some still on the pool) on
+ *   a machine with more than one core, those whose check costs ten hand-offs
+ *   or more (ECDSA, EdDSA) all go to the pool. Of cheaper ones (RSA) a share
+ *   goes there first, only while the event loop is saturated and a core is
+ *   idle, at most 60% (see `check-cost.ts`): the share grows while the loop
+ *   stays busy and a core is still idle, and shrinks while the loop waits.
  * - Checks wait for the end of the turn (the check phase, `setImmediate`) and
  *   run together while checks are on the pool (the pool's answers come in
  *   first, and all are shared out together), and while requests arrive
@@ -189,9 +187,15 @@ function flush(): void {
   afterThisJob(answeredSoon)
   markTurn()
   // A lone check with nothing else going on stays inline: the pool only pays where checks overlap.
-  const sharing = SHARES && checks.length > 1 && load.busy >= LOOP_BUSY && load.spare >= SPARE_CORES
+  // Checks overlap when several are in this batch or some are on the pool (whose answers come in one by one).
+  const overlap = SHARES && (checks.length > 1 || pooled > 0)
+  const sharing = overlap && load.busy >= LOOP_BUSY && load.spare >= SPARE_CORES
   const inline: Check[] = []
   for (const check of checks) {
+    if (overlap && dear(check.scheme)) {
+      pool(check)
+      continue
+    }
     owed += sharing ? poolShare(check.scheme) : 0
     if (owed >= 1) {
       owed -= 1

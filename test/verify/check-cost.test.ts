@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { observe, poolShareOf } from '../../src/verify/check-cost.js'
+import { dear, observe, poolShareOf } from '../../src/verify/check-cost.js'
 
 // Which checks may go to the pool is decided from what one check itself costs (`Scheme.cost`). Inside a loaded
 // server an RSA check mostly takes 35–100 µs against 25 µs in a tight loop (cold CPU caches); a running mean of
@@ -15,7 +15,7 @@ describe('what a check costs, and who gets the pool', () => {
     expect(poolShareOf(scheme, 0.95, 0.4)).toBe(0.4)
   })
 
-  it('a dearer check is learnt: readings that stay high raise the cost, and the check then shares the pool', () => {
+  it('a dearer check is learnt: readings that stay high raise the cost, and the check then goes to the pool', () => {
     const scheme = { hash: 'sha256', cost: 0.03 }
     let checks = 0
     while (scheme.cost < 0.1 && checks < 5_000) {
@@ -23,13 +23,21 @@ describe('what a check costs, and who gets the pool', () => {
       checks++
     }
     expect(checks).toBeLessThan(2_000)
-    expect(poolShareOf(scheme, 0.55, 0.9)).toBe(0.9)
+    expect(poolShareOf(scheme, 0.55, 0.9)).toBe(1)
     // A reading of zero (a check refused before any work) cannot pin the cost at zero for good.
     observe(scheme, 0)
     expect(scheme.cost).toBeGreaterThan(0)
     for (let i = 0; i < 5_000 && scheme.cost < 0.1; i++) observe(scheme, 0.12)
     expect(scheme.cost).toBeGreaterThanOrEqual(0.1)
-    // ECDSA's cost starts above ten hand-offs and stays there.
-    expect(poolShareOf({ hash: 'sha256', cost: 0.08 }, 0.55, 0.7)).toBe(0.7)
+    // ECDSA's cost starts above ten hand-offs: all of its overlapping checks go to the pool.
+    expect(poolShareOf({ hash: 'sha256', cost: 0.08 }, 0.55, 0.7)).toBe(1)
+  })
+})
+
+describe('dear checks', () => {
+  it('ECDSA and EdDSA cost ten hand-offs or more, RSA less', () => {
+    expect(dear({ hash: 'sha256', cost: 0.08 })).toBe(true)
+    expect(dear({ hash: null, cost: 0.12 })).toBe(true)
+    expect(dear({ hash: 'sha256', cost: 0.03 })).toBe(false)
   })
 })
