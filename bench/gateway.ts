@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { documentedBlock, gatewayBinary, withPorts } from '../test/serve/gateways.js'
 import { freePort } from '../test/helpers/shared.js'
+import { median } from './measure.js'
 import { ratio, table, type SuiteResult } from './report.js'
 import { createFixtures } from './setup.js'
 
@@ -140,12 +141,6 @@ async function load(variant: Variant, tokens: readonly string[], seconds: number
       },
     ],
   })
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
 }
 
 export async function runGateway({

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon'
 import { createHistogram } from 'node:perf_hooks'
+import { median } from './measure.js'
 import { ratio, table, type SuiteResult } from './report.js'
 import { launch, type ServerProcess } from './servers/launch.js'
 import {
@@ -109,11 +110,6 @@ async function load(port: number, tokens: readonly string[], seconds: number, ex
 type Run = Awaited<ReturnType<typeof load>>
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 const signed = (value: number | undefined, digits: number): string =>
   value === undefined ? '–' : (value >= 0 ? '+' : '') + value.toFixed(digits)
 const bodyFor = (variant: Variant): string => JSON.stringify({ sub: variant === 'bare' ? 'anonymous' : SUB })
