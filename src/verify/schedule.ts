@@ -192,11 +192,8 @@ function flush(): void {
   const sharing = overlap && load.busy >= LOOP_BUSY && load.spare >= SPARE_CORES
   const inline: Check[] = []
   for (const check of checks) {
-    if (overlap && dear(check.scheme)) {
-      pool(check)
-      continue
-    }
-    owed += sharing ? poolShare(check.scheme) : 0
+    // A dear check's share is 1 whenever checks overlap; a cheaper one's only while the loop is saturated (`sharing`).
+    owed += (dear(check.scheme) ? overlap : sharing) ? poolShare(check.scheme) : 0
     if (owed >= 1) {
       owed -= 1
       pool(check)
