@@ -149,19 +149,6 @@ describe('check scheduling', () => {
     clearImmediate(marker)
   })
 
-  it('overlapping ECDSA and EdDSA checks all go to the pool, whatever the load: none is answered before the turn ends', async () => {
-    // Before, only a share of them went, and only while the loop was saturated: at least one of two was answered
-    // inline, right after the current microtasks (and the pool's answers, coming in one by one, made batches of one).
-    for (const c of CASES.filter((k) => k.alg === 'ES256' || k.alg === 'EdDSA')) {
-      const order: string[] = []
-      const two = [0, 1].map((n) => verdict(token(c, n), c.alg, [c.key]).then((ok) => order.push(`check ${ok}`)))
-      await new Promise((resolve) => setImmediate(resolve))
-      order.push('turn ended')
-      await Promise.all(two)
-      expect(order).toEqual(['turn ended', 'check true', 'check true'])
-    }
-  })
-
   it('fake timers installed by a test suite (setImmediate included) do not stall verification', async () => {
     vi.useFakeTimers() // vitest's defaults fake setImmediate, as jest's do
     for (const c of CASES) {
