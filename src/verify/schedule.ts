@@ -1,6 +1,7 @@
 import { verify as cryptoVerify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto'
 import { cpus } from 'node:os'
 import { dear, observe, poolShareOf, type Scheme } from './check-cost.js'
+import { load, sample, SPARE_CORES } from './load.js'
 
 /**
  * Where an asymmetric signature check runs: on the event loop (inline) or on
@@ -8,11 +9,15 @@ import { dear, observe, poolShareOf, type Scheme } from './check-cost.js'
  * algorithm, with nothing to tune (measured on the 2-core bench machine; see
  * docs/performance.md):
  *
- * - A check runs right after the current microtasks (`process.nextTick`),
- *   together with the checks queued in the same tick. A lone check with
- *   nothing on the pool runs inline: handing it to an idle pool thread and
- *   hearing back costs more than an RSA check and doubles an ECDSA one's
- *   latency, and a serial caller has no second check to overlap it with.
+ * - A lone check with nothing on the pool runs inline: handing it to an idle
+ *   pool thread and hearing back costs more than an RSA check and doubles an
+ *   ECDSA one's latency, and a serial caller has no second check to overlap
+ *   it with. Where nothing could join it (nothing queued or on the pool, and
+ *   it is the first to arrive in a quiet turn or a serial caller's next one),
+ *   it is answered at once, synchronously (`checkAtOnce`): no promise, no
+ *   tick (5–7 µs a check in a serial loop on the bench machine). Otherwise it
+ *   runs right after the current microtasks (`process.nextTick`), together
+ *   with the checks queued in the same tick.
  * - When checks overlap (several in one tick, or some still on the pool) on
  *   a machine with more than one core, those whose check costs ten hand-offs
  *   or more (ECDSA, EdDSA) all go to the pool. Of cheaper ones (RSA) a share
@@ -45,17 +50,10 @@ export interface Check {
 
 /** Event-loop time one turn may spend on inline checks. */
 const TURN_BUDGET_MS = 2
-/** How often the machine's idle cores and the event loop's busy time are sampled. */
-const SAMPLE_MS = 100
-/** The pool is used only while at least this much of a core is idle (counting what our own pool checks take of it). */
-const SPARE_CORES = 0.5
 /** A machine with one core has no spare one, however idle it looks between requests. */
 const SHARES = cpus().length > 1
-/** Below this event-loop utilization while checks are on the pool, the loop is waiting for the pool. */
-const LOOP_WAITS = 0.85
 /** The pool is used only while the event loop is at least this busy: a loop with time to spare gains nothing from it. */
 const LOOP_BUSY = 0.9
-const SHARE_STEP = 0.1
 
 /**
  * Taken at load: test code that fakes the timers later (jest, vitest) cannot stall verification. `performance` too:
@@ -76,55 +74,14 @@ let turnArrivals = 0
 let lastTurnArrivals = 0
 /** From a flush until the promises its answers set off have all run. */
 let answering = false
+/** Checks answered by the last flush: a check set off by a lone one's answer is a serial caller's next. */
+let lastBatch = 0
+/** From a check answered at once to the end of its job: another check in the same job joins the queue. */
+let atOnce = false
 /** Checks on the pool not answered yet. */
 let pooled = 0
 /** The fraction of a check owed to the pool, carried from one check to the next. */
 let owed = 0
-
-const load = {
-  at: 0,
-  idle: 0,
-  total: 0,
-  elu: clock.eventLoopUtilization(),
-  /** Checks handed to the pool, and their pool time (estimated from inline checks), since the last sample. */
-  pooledChecks: 0,
-  pooledMs: 0,
-  /** Cores the pool may use: idle ones, and those our own pool checks take; never the event loop's. Optimistic until measured. */
-  spare: Math.max(0, cpus().length - 1),
-  /** The fraction of overlapping checks handed to the pool; follows the load (see `sample`). */
-  share: 0.5,
-  /** The event loop's utilization over the last sample; optimistic until measured. */
-  busy: 1,
-}
-
-/**
- * Every `SAMPLE_MS`: the cores the pool may use, and the share. While the
- * event loop stays busy and a core is still idle, the share grows; while the
- * loop waits (idle time with checks on the pool: it hands over more than the
- * pool answers), it shrinks. Both the pool and the loop then work.
- */
-function sample(now: number): void {
-  if (now - load.at < SAMPLE_MS) return
-  const all = cpus()
-  let idle = 0
-  let total = 0
-  for (const { times } of all) {
-    idle += times.idle
-    total += times.user + times.nice + times.sys + times.idle + times.irq
-  }
-  const elu = clock.eventLoopUtilization()
-  if (load.at > 0 && total > load.total) {
-    const idleCores = ((idle - load.idle) / (total - load.total)) * all.length
-    load.spare = Math.min(all.length - 1, idleCores + load.pooledMs / (now - load.at))
-    const busy = clock.eventLoopUtilization(elu, load.elu).utilization
-    load.busy = busy
-    if (load.pooledChecks > 0) {
-      if (busy < LOOP_WAITS) load.share = Math.max(SHARE_STEP, load.share - SHARE_STEP)
-      else if (idleCores >= SPARE_CORES) load.share = Math.min(1 - SHARE_STEP, load.share + SHARE_STEP)
-    }
-  }
-  Object.assign(load, { at: now, idle, total, elu, pooledChecks: 0, pooledMs: 0 })
-}
 
 const poolShare = (scheme: Scheme): number => poolShareOf(scheme, load.spare, load.share)
 
@@ -144,10 +101,11 @@ function pool(check: Check): void {
 }
 
 /** The key as `node:crypto` takes it for this scheme: with PSS padding or IEEE P1363 signatures where needed. */
-const keyInput = ({ scheme, key }: Check): KeyObject | VerifyKeyObjectInput => (scheme.key ? { key, ...scheme.key } : key)
+const keyInput = ({ scheme, key }: Pick<Check, 'scheme' | 'key'>): KeyObject | VerifyKeyObjectInput =>
+  scheme.key ? { key, ...scheme.key } : key
 
 /** One-shot `crypto.verify`, as the floor does it: no `Verify` stream object per check. */
-function verifyInline(check: Check): boolean {
+function verifyInline(check: Omit<Check, 'done'>): boolean {
   try {
     return cryptoVerify(check.scheme.hash, check.data, keyInput(check), check.signature)
   } catch {
@@ -171,21 +129,35 @@ function answeredSoon(): void {
   soon(answered)
 }
 
+/** After the job that got an answer at once: what its promises set off is a serial caller's next check. */
+function answeredAtOnce(): void {
+  atOnce = false
+  answering = true
+  soon(answered)
+}
+
 function markTurn(): void {
   if (turnMarked) return
   turnMarked = true
   nextTurn(endOfTurn)
 }
 
+/** What every flush does first: the load, the turn, and the size of this batch. */
+function startFlush(size: number): number {
+  const start = clock.now()
+  sample(start)
+  markTurn()
+  lastBatch = size
+  return start
+}
+
 function flush(): void {
   flushQueued = false
   const checks = queue
   queue = []
-  const start = clock.now()
-  sample(start)
+  const start = startFlush(checks.length)
   answering = true
   afterThisJob(answeredSoon)
-  markTurn()
   // A lone check with nothing else going on stays inline: the pool only pays where checks overlap.
   // Checks overlap when several are in this batch or some are on the pool (whose answers come in one by one).
   const overlap = SHARES && (checks.length > 1 || pooled > 0)
@@ -223,6 +195,25 @@ function submitAfter(check: Check): void {
     flushQueued = true
     nextTurn(flush)
   }
+}
+
+/**
+ * A lone check answered synchronously, where nothing could join it (see the rules above); `undefined` when it
+ * must be queued with `schedule`.
+ */
+export function checkAtOnce(check: Omit<Check, 'done'>): boolean | undefined {
+  if (atOnce || queue.length > 0 || pooled > 0 || turnSpentMs >= TURN_BUDGET_MS) return undefined
+  if (answering ? lastBatch > 1 : turnArrivals > 0 || lastTurnArrivals > 1) return undefined
+  if (!answering) turnArrivals++
+  atOnce = true
+  afterThisJob(answeredAtOnce)
+  owed = 0
+  const start = startFlush(1)
+  const ok = verifyInline(check)
+  const took = clock.now() - start
+  observe(check.scheme, took)
+  turnSpentMs += took
+  return ok
 }
 
 /** Queues an asymmetric check; `done` is called once, from a later tick, turn or the pool. */

@@ -1,6 +1,6 @@
 import { createHmac, constants, timingSafeEqual, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto'
 import { GuardError } from '../errors.js'
-import { schedule, type Scheme } from './schedule.js'
+import { checkAtOnce, schedule, type Scheme } from './schedule.js'
 
 /**
  * JWS signature verification on `node:crypto`, with keys imported once as
@@ -47,8 +47,9 @@ function verifyHmac(hash: string, data: Buffer, signature: Buffer, keys: readonl
  * Verifies a compact JWS (already through intake: three canonical segments,
  * alg allowed) against candidate keys matched on `kid`, type and curve. The
  * first key that verifies wins: gives its index in `keys` (the token cache
- * remembers which key vouched for a token), at once for HMAC, as one promise
- * per token otherwise, whatever the number of keys tried.
+ * remembers which key vouched for a token), or throws when none does: at once
+ * for HMAC and for a lone check against one key (see `checkAtOnce`), as one
+ * promise per token otherwise, whatever the number of keys tried.
  */
 export function verifySignature(token: string, alg: string, keys: readonly KeyObject[]): number | Promise<number> {
   const dot = token.lastIndexOf('.')
@@ -57,7 +58,13 @@ export function verifySignature(token: string, alg: string, keys: readonly KeyOb
   const hmac = HMAC[alg]
   if (hmac) return verifyHmac(hmac, data, signature, keys)
   const scheme = SCHEMES[alg]
-  if (!scheme || (scheme.length !== undefined && signature.length !== scheme.length)) return Promise.reject(invalid())
+  if (!scheme || (scheme.length !== undefined && signature.length !== scheme.length)) throw invalid()
+  const key = keys.length === 1 && keys[0]!.type === 'public' ? keys[0]! : undefined
+  const now = key && checkAtOnce({ scheme, data, signature, key })
+  if (now !== undefined) {
+    if (now) return 0
+    throw invalid()
+  }
   return new Promise((resolve, reject) => {
     const attempt = (i: number): void => {
       if (i >= keys.length) return reject(invalid())

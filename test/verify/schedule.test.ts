@@ -133,6 +133,67 @@ describe('check scheduling', () => {
     }
   })
 
+  it.each(CASES.map((c) => [c.alg, c] as const))(
+    '%s: a lone check against one key is answered synchronously, a verdict or a throw',
+    async (_alg, c) => {
+      for (let n = 0; n < 6; n++) {
+        await new Promise((resolve) => setImmediate(resolve)) // a quiet turn: nothing queued, nothing on the pool
+        if (n % 2 === 0) expect(verifySignature(token(c, n), c.alg, [c.key])).toBe(0)
+        else
+          expect(() => verifySignature(forged(token(c, n)), c.alg, [c.key])).toThrow(
+            expect.objectContaining({ code: 'ERR_JWT_SIGNATURE_INVALID' }),
+          )
+      }
+    },
+  )
+
+  it("a serial caller's next check is answered at once too, until the turn's budget is spent", async () => {
+    const c = CASES[0]!
+    await new Promise((resolve) => setImmediate(resolve))
+    let turned = false
+    const marker = setImmediate(() => (turned = true))
+    const answers: unknown[] = []
+    // RS256 checks one after another, never yielding to the event loop: at once while the turn has time (2 ms), then
+    // queued for a later turn, which lets the event loop (the marker) run.
+    for (let n = 0; n < 2_000 && !turned; n++) {
+      const answer = verifySignature(token(c, n), c.alg, [c.key])
+      answers.push(answer)
+      expect(await answer).toBe(0)
+    }
+    clearImmediate(marker)
+    expect(typeof answers[0]).toBe('number')
+    expect(typeof answers[1]).toBe('number')
+    const queued = answers.findIndex((a) => a instanceof Promise)
+    expect(queued).toBeGreaterThan(1)
+    expect(turned).toBe(true)
+  })
+
+  it.each(CASES.map((c) => [c.alg, c] as const))('%s: checks submitted together are not all answered at once', async (_alg, c) => {
+    await new Promise((resolve) => setImmediate(resolve))
+    // After an answer given at once, as a serial caller's next step: the first of the batch is that caller's next check.
+    expect(verifySignature(token(c, 99), c.alg, [c.key])).toBe(0)
+    await null
+    const tokens = Array.from({ length: 8 }, (_, n) => (n % 3 === 1 ? forged(token(c, n)) : token(c, n)))
+    const answers = tokens.map((t) => {
+      try {
+        return verifySignature(t, c.alg, [c.key])
+      } catch (err) {
+        return Promise.reject(err as Error)
+      }
+    })
+    // The first finds nothing to join; the others are queued together (overlapping checks may share the pool).
+    expect(answers.filter((a) => a instanceof Promise)).toHaveLength(7)
+    const verdicts = await Promise.all(
+      answers.map((a) =>
+        Promise.resolve(a).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    )
+    expect(verdicts).toEqual(tokens.map((_, n) => n % 3 !== 1))
+  })
+
   it('checks the pool refuses (a key of another type) are counted back: a lone check afterwards is inline again', async () => {
     const [rs, , , , ed] = CASES as [Case, Case, Case, Case, Case]
     // Valid tokens first, to spend the turn's budget; then tokens whose first candidate is an Ed25519 key under
