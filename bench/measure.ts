@@ -47,3 +47,11 @@ export async function measureInterleaved(
 
 /** How far apart a cell's rounds were: max ÷ min − 1 (0.12 = the fastest round was 12% faster than the slowest). */
 export const spreadOf = (runs: readonly number[]): number => Math.max(...runs) / Math.min(...runs) - 1
+
+/**
+ * A variant's ratio to the baseline row of its cell: the median of the ratios within each round (`runs[r] ÷
+ * base[r]`), both measured seconds apart. A slow spell of a shared machine that spans a round lowers both figures of
+ * that round and leaves its ratio; the ratio of the two medians could take them from different spells.
+ */
+export const pairedRatio = (runs: readonly number[], base: readonly number[]): number =>
+  median(runs.map((value, round) => value / base[round]!))

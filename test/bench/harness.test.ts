@@ -153,4 +153,11 @@ describe('micro rounds are interleaved (no timing asserted: the order and the bo
     }
     expect(spreadOf([100, 125, 110])).toBeCloseTo(0.25)
   })
+
+  it('a ratio is the median of the rounds own ratios, not the ratio of two medians', async () => {
+    const { pairedRatio } = await import('../../bench/measure.js')
+    // Rounds 1 and 2 in a slow spell for both: the variant is at half the floor in each of them.
+    expect(pairedRatio([50, 100, 100], [100, 200, 100])).toBe(0.5)
+    expect(pairedRatio([90, 45, 180], [100, 50, 200])).toBeCloseTo(0.9)
+  })
 })
