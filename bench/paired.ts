@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { median, opsPerSecond } from './measure.js'
+import { median, opsPerSecond, pairedRatio } from './measure.js'
 import { BASELINE_ENV } from './servers/protocol.js'
 import { createFixtures, JWS_ALGS, type JwsAlg } from './setup.js'
 import { jwsVariants, type Verify } from './verifiers.js'
@@ -47,7 +47,8 @@ try {
     }
     const floor = results[0]!
     const cells = variants.map((v, i) => {
-      const ratio = median(results[i]!.map((us, round) => floor[round]! / us))
+      // In ops/s a variant's ratio is its figure ÷ the floor's; in µs per verification, the floor's ÷ its own.
+      const ratio = pairedRatio(floor, results[i]!)
       return `${v.name} ${median(results[i]!).toFixed(2)} µs, ${ratio.toFixed(3)}x the floor`
     })
     const diff = results[2] ? ` | jwtguard − baseline ${median(results[1]!.map((us, r) => us - results[2]![r]!)).toFixed(2)} µs` : ''
