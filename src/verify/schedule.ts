@@ -198,12 +198,19 @@ function submitAfter(check: Check): void {
 }
 
 /**
+ * Nothing in this turn a check should wait for (see the rules above): nothing on the pool, requests not arriving
+ * together (`arrivals` counts this check if it came in on its own), and budget left for inline checks. A queued
+ * check then runs after the current microtasks; one that nothing could join is answered at once.
+ */
+const quietTurn = (arrivals: number): boolean => pooled === 0 && arrivals <= 1 && lastTurnArrivals <= 1 && turnSpentMs < TURN_BUDGET_MS
+
+/**
  * A lone check answered synchronously, where nothing could join it (see the rules above); `undefined` when it
  * must be queued with `schedule`.
  */
 export function checkAtOnce(check: Omit<Check, 'done'>): boolean | undefined {
-  if (atOnce || queue.length > 0 || pooled > 0 || turnSpentMs >= TURN_BUDGET_MS) return undefined
-  if (answering ? lastBatch > 1 : turnArrivals > 0 || lastTurnArrivals > 1) return undefined
+  if (atOnce || queue.length > 0 || (answering && lastBatch > 1)) return undefined
+  if (!quietTurn(answering ? turnArrivals : turnArrivals + 1)) return undefined
   if (!answering) turnArrivals++
   atOnce = true
   afterThisJob(answeredAtOnce)
@@ -225,6 +232,6 @@ export function schedule(check: Check): void {
   queue.push(check)
   if (flushQueued) return
   flushQueued = true
-  if (pooled > 0 || turnArrivals > 1 || lastTurnArrivals > 1 || turnSpentMs >= TURN_BUDGET_MS) nextTurn(flush)
-  else soon(flush)
+  if (quietTurn(turnArrivals)) soon(flush)
+  else nextTurn(flush)
 }
