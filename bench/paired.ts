@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util'
-import { median, opsPerSecond, pairedRatio } from './measure.js'
+import { measureInterleaved, median, opsPerSecond, pairedRatio } from './measure.js'
 import { BASELINE_ENV } from './servers/protocol.js'
 import { createFixtures, JWS_ALGS, type JwsAlg } from './setup.js'
-import { jwsVariants, type Verify } from './verifiers.js'
+import { jwsVariants } from './verifiers.js'
 
 /**
  * `npm run bench:paired -- [ALG,…] [--baseline DIR] [--in-flight N] [--rounds R]`: the floor, jwtguard cold and (with
@@ -25,33 +25,32 @@ const inFlight = Number(values['in-flight'] ?? 1)
 const rounds = Number(values.rounds ?? 31)
 if (!(inFlight >= 1 && inFlight <= 256 && rounds >= 3 && rounds <= 1_000)) throw new Error('--in-flight 1–256, --rounds 3–1000')
 
-/** µs per verification over `count` verifications, `inFlight` at a time. */
-const microsPer = async (verify: Verify, tokens: readonly string[], count: number): Promise<number> =>
-  1e6 / (await opsPerSecond(verify, tokens, count, inFlight))
-
 const f = await createFixtures()
 try {
   for (const alg of algs) {
     const tokens = await f.tokens(alg, 1_000)
     const names = ['node:crypto (floor)', 'jwtguard (cache off)', 'baseline (cache off)']
     const variants = (await jwsVariants(f, alg)).filter((v) => names.includes(v.name))
-    // A round of each variant lasts about ROUND_MS: sized from one warm-up pass over the pool.
-    const count = Math.max(50, Math.round((ROUND_MS * 1000) / (await microsPer(variants[0]!.verify, tokens, tokens.length))))
-    for (const v of variants) await microsPer(v.verify, tokens, tokens.length)
-    const results: number[][] = variants.map(() => [])
-    for (let round = 0; round < rounds; round++) {
-      for (let k = 0; k < variants.length; k++) {
-        const i = (k + round) % variants.length
-        results[i]!.push(await microsPer(variants[i]!.verify, tokens, count))
-      }
-    }
+    // A round of each variant lasts about ROUND_MS: sized from the floor over the pool once.
+    const count = Math.max(50, Math.round((ROUND_MS / 1000) * (await opsPerSecond(variants[0]!.verify, tokens, tokens.length, inFlight))))
+    // ops/s per round, in the order of `variants`; shown in µs per verification.
+    const results = (
+      await measureInterleaved(
+        variants.map((v) => ({ verify: v.verify, count })),
+        tokens,
+        inFlight,
+        rounds,
+      )
+    ).map((r) => r.runs)
+    const micros = (ops: number): number => 1e6 / ops
     const floor = results[0]!
     const cells = variants.map((v, i) => {
-      // In ops/s a variant's ratio is its figure ÷ the floor's; in µs per verification, the floor's ÷ its own.
-      const ratio = pairedRatio(floor, results[i]!)
-      return `${v.name} ${median(results[i]!).toFixed(2)} µs, ${ratio.toFixed(3)}x the floor`
+      const ratio = pairedRatio(results[i]!, floor)
+      return `${v.name} ${median(results[i]!.map(micros)).toFixed(2)} µs, ${ratio.toFixed(3)}x the floor`
     })
-    const diff = results[2] ? ` | jwtguard − baseline ${median(results[1]!.map((us, r) => us - results[2]![r]!)).toFixed(2)} µs` : ''
+    const diff = results[2]
+      ? ` | jwtguard − baseline ${median(results[1]!.map((ops, r) => micros(ops) - micros(results[2]![r]!))).toFixed(2)} µs`
+      : ''
     console.log(`${alg}, ${inFlight} in flight, ${rounds} rounds of ${count}: ${cells.join(' | ')}${diff}`)
   }
 } finally {
