@@ -161,3 +161,25 @@ describe('micro rounds are interleaved (no timing asserted: the order and the bo
     expect(pairedRatio([90, 45, 180], [100, 50, 200])).toBeCloseTo(0.9)
   })
 })
+
+describe('npm run bench:paired refuses what it cannot measure, before any work', () => {
+  const run = async (...args: string[]) => {
+    const { execFile } = await import('node:child_process')
+    return new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, ['--import', 'tsx', 'bench/paired.ts', ...args], { timeout: 30_000 }, (err, _out, stderr) =>
+        resolve({ code: err ? (child.exitCode ?? 1) : 0, stderr }),
+      )
+    })
+  }
+
+  it.each([
+    [['HS256', '--rounds', 'many'], /--rounds 3–1000/],
+    [['HS256', '--in-flight', '0'], /--in-flight 1–256/],
+    [['HS256', '--in-flight', '1e9'], /--in-flight 1–256/],
+    [['HS999,RS256'], /unknown algorithm\(s\) HS999/],
+  ])('%j', async (args, message) => {
+    const { code, stderr } = await run(...args)
+    expect(code).not.toBe(0)
+    expect(stderr).toMatch(message)
+  })
+})
