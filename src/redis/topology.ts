@@ -25,6 +25,7 @@ interface Cluster {
   nodeClient(node: ClusterNode): Promise<Standalone>
   /** node-redis' slot map; `rediscover` is what it runs itself on MOVED. */
   readonly _slots?: { rediscover(startWith: unknown): Promise<void> }
+  on?(event: string, listener: () => void): unknown
 }
 interface Sentinel {
   sendCommand(isReadonly: boolean | undefined, args: Args): Promise<unknown>
@@ -71,23 +72,40 @@ async function writeThenWait(run: (args: Args) => Promise<unknown>, args: Args, 
   return reply
 }
 
+/** One view per client: the stores of one client share it (and a cluster's one watch on its nodes). */
+const views = new WeakMap<object, Topology>()
+
 export function topologyOf(client: RedisLikeClient): Topology {
+  let view = views.get(client)
+  if (view === undefined) views.set(client, (view = viewOf(client)))
+  return view
+}
+
+function viewOf(client: RedisLikeClient): Topology {
   const ready = (): boolean => client.isReady !== false
   const any = client as unknown as Record<string, unknown>
   if (typeof any.nodeClient === 'function' && Array.isArray(any.masters)) {
     const cluster = client as unknown as Cluster
     let rediscovered = 0
+    const recover = (): void => {
+      const now = Date.now()
+      const live = cluster.masters.find((m) => (m.client as { isReady?: boolean } | undefined)?.isReady === true)
+      const start = (live ?? cluster.masters.find((m) => m.client !== undefined))?.client
+      if (now - rediscovered < REDISCOVER_MS || !cluster._slots || start === undefined) return
+      rediscovered = now
+      cluster._slots.rediscover(start).catch(() => {})
+    }
+    // A node that lost its connection may be a dead master: re-read the map while it is gone, so a client that
+    // made no call during a failover does not keep sending its slots' commands to the dead node afterwards.
+    if (typeof cluster.on === 'function') {
+      cluster.on('node-reconnecting', recover)
+      cluster.on('node-error', recover)
+    }
     return {
       cluster: true,
       ready,
       // node-redis rediscovers on MOVED only: after a master dies, calls to its slots would time out forever.
-      recover() {
-        const now = Date.now()
-        const start = cluster.masters.find((m) => m.client !== undefined)?.client
-        if (now - rediscovered < REDISCOVER_MS || !cluster._slots || start === undefined) return
-        rediscovered = now
-        cluster._slots.rediscover(start).catch(() => {})
-      },
+      recover,
       send: (key, args) => cluster.sendCommand(key, false, args),
       durable: (key, args, waitMs) => writeThenWait((a) => cluster.sendCommand(key, false, a), args, waitMs),
       shards: () => Promise.all(cluster.masters.map((m) => cluster.nodeClient(m))),
