@@ -39,7 +39,7 @@ export function verifyJws<C, T>(
       checkClaims(s, payload, trace)
       return then({ header, payload, keysUntil: s.keys.keysValidUntil?.(issuer), lease: candidates[i]!.lease })
     }
-    const verified = verifySignature(parsed.raw, header.alg!, candidates.map(keyOf))
+    const verified = verifySignature(parsed.raw, header.alg!, candidates.map(keyOf), parsed.signature)
     return typeof verified === 'number' ? judged(verified) : verified.then(judged)
   }
   const resolved = keysFor(s, header, issuer, parsed.raw)

@@ -51,10 +51,11 @@ function verifyHmac(hash: string, data: Buffer, signature: Buffer, keys: readonl
  * for HMAC and for a lone check against one key (see `checkAtOnce`), as one
  * promise per token otherwise, whatever the number of keys tried.
  */
-export function verifySignature(token: string, alg: string, keys: readonly KeyObject[]): number | Promise<number> {
+export function verifySignature(token: string, alg: string, keys: readonly KeyObject[], decoded?: Buffer): number | Promise<number> {
   const dot = token.lastIndexOf('.')
   const data = Buffer.from(token.slice(0, dot), 'latin1')
-  const signature = Buffer.from(token.slice(dot + 1), 'base64url')
+  // Intake's bytes of the signature segment where it decoded them already.
+  const signature = decoded ?? Buffer.from(token.slice(dot + 1), 'base64url')
   const hmac = HMAC[alg]
   if (hmac) return verifyHmac(hmac, data, signature, keys)
   const scheme = SCHEMES[alg]

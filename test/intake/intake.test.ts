@@ -65,6 +65,7 @@ describe('parseToken: segments', () => {
       segments: [HEADER, PAYLOAD, SIG],
       header: { alg: 'RS256' },
       payload: { sub: 'user-1' },
+      signature: Buffer.from('sig'),
       encrypted: false,
     })
   })
@@ -162,6 +163,12 @@ describe('parseToken: canonical base64url', () => {
     ['"+" (base64, not base64url)', `${HEADER}.${PAYLOAD}.ab+d`],
     ['"/" (base64, not base64url)', `${HEADER}.${PAYLOAD}.ab/d`],
     ['a non-ASCII letter', `${HEADER}.${PAYLOAD}.abcé`],
+    // Node's decoder reads a character above 255 by its low byte: "Ł" (U+0141) as "A", "ł" (U+0142) as "B".
+    ['"Ł" in the signature, read as "A" by its low byte', `${HEADER}.${PAYLOAD}.\u0141BCD`],
+    ['"ł" in the payload, read as "B" by its low byte', `${HEADER}.${PAYLOAD.slice(0, -4)}\u0142${PAYLOAD.slice(-3)}.${SIG}`],
+    ['"Ł" in the header', `\u0141${HEADER.slice(1)}.${PAYLOAD}.${SIG}`],
+    ['a NUL character', `${HEADER}.${PAYLOAD}.ab\u0000d`],
+    ['"=" inside the payload', `${HEADER}.${PAYLOAD.slice(0, 4)}=${PAYLOAD.slice(5)}.${SIG}`],
     ['a length of 4n+1, which no byte string encodes to', `${HEADER}.${PAYLOAD}.AAAAA`],
   ])('refuses %s', (_, raw) => {
     expect(thrown(() => parse(raw))).toMatchObject(malformed('not_base64url'))
@@ -175,6 +182,39 @@ describe('parseToken: canonical base64url', () => {
     expect(Buffer.from(stray, 'base64url')).toEqual(Buffer.from(clean, 'base64url'))
     expect(thrown(() => parse(`${HEADER}.${PAYLOAD}.${stray}`))).toMatchObject(malformed('not_base64url'))
     expect(parse(`${HEADER}.${PAYLOAD}.${clean}`).segments[2]).toBe(clean)
+  })
+
+  it('refuses exactly the segments the base64url rule refuses, in any place (random strings against the rule)', () => {
+    // The rule as RFC 7515 states it: the base64url alphabet, no padding, no 4n+1 length, no stray bits at the end.
+    const canonical = (s: string): boolean =>
+      /^[A-Za-z0-9_-]*$/.test(s) && s.length % 4 !== 1 && Buffer.from(s, 'base64url').toString('base64url') === s
+    // Outside the alphabet, with many whose low byte is in it (U+0141 "A", U+0161 "a", U+0130 "0", U+012D "-", …).
+    const letters = [...'+/= \t\n\u0000\u007f\u0080\u00c1\u00ff\u0100\ud800\u{1f600}\u0141\u0142\u0161\u0130\u012d\u015f\u0241\u4e41']
+    let seed = 7
+    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n)
+    const header = seg({ alg: 'HS256' })
+    let refused = 0
+    for (let i = 0; i < 20_000; i++) {
+      let s = ''
+      const length = random(13)
+      for (let j = 0; j < length; j++) s += random(10) > 0 ? ALPHABET[random(64)] : letters[random(letters.length)]
+      const place = random(3)
+      // The segment under test lands in a token whose other segments are fine (a payload that is JSON once decoded).
+      const parts = [header, PAYLOAD, SIG]
+      parts[place] = place === 1 ? PAYLOAD + s : s
+      const raw = parts.join('.')
+      let reason: unknown
+      try {
+        parse(raw)
+      } catch (err) {
+        reason = (err as GuardError).context.reason
+      }
+      const valid = parts.every(canonical)
+      if (!valid) refused++
+      // A non-canonical segment is always `not_base64url`; a canonical one is never (it may fail on its JSON).
+      expect(reason === 'not_base64url', JSON.stringify(raw)).toBe(!valid)
+    }
+    expect(refused).toBeGreaterThan(5000)
   })
 
   it('refuses a header whose last character carries stray bits, though it decodes to the same JSON', () => {
