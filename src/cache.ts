@@ -41,7 +41,12 @@ export function deepFreeze<T>(value: T): T {
     const proto = Object.getPrototypeOf(value)
     if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return value
     Object.freeze(value)
-    for (const v of Object.values(value)) deepFreeze(v)
+    // Own keys only (no array of values made); most members are strings and numbers, which need no call.
+    const members = value as Record<string, unknown>
+    for (const key of Object.keys(members)) {
+      const member = members[key]
+      if (typeof member === 'object' && member !== null) deepFreeze(member)
+    }
   }
   return value
 }

@@ -228,6 +228,20 @@ describe('a schema that mutates its input', () => {
   })
 })
 
+describe('the signed claims are frozen all the way down', () => {
+  it('nested objects and arrays, and objects inside arrays, refuse writes', async () => {
+    const guard = createGuard({ issuer: issuer.issuer, audience: issuer.audience, jwksUri: issuer.jwksUri })
+    const t = await token({ org: { id: 'o1', teams: [{ name: 't1', tags: ['a'] }] }, aud: [issuer.audience, 'other'] })
+    const { claims } = await guard.verify(t)
+    const org = claims.org as { id: string; teams: { name: string; tags: string[] }[] }
+    for (const value of [claims, org, org.teams, org.teams[0], org.teams[0]!.tags, claims.aud, claims.roles])
+      expect(Object.isFrozen(value)).toBe(true)
+    expect(Reflect.set(org.teams[0]!, 'name', 'x')).toBe(false)
+    expect(Reflect.set(org.teams[0]!.tags, 0, 'x')).toBe(false)
+    expect(org.teams[0]).toEqual({ name: 't1', tags: ['a'] })
+  })
+})
+
 describe.skipIf(!redisServerAvailable())('revocation reads the signed jti, sub and iat (Redis store)', () => {
   let redis: RedisServer
   let client: ReturnType<typeof createClient>
