@@ -47,11 +47,11 @@ const LAST = [2, 3].map((leftover) => {
 })
 
 /**
- * `isCanonicalSegment` and the decoding in one, for a segment of a token already known to be ASCII: the bytes, or
+ * `isCanonicalSegment` and the decoding in one, for a segment of a token with no character above 255: the bytes, or
  * `undefined` where the segment is not canonical. Node's decoder skips what is not base64 (whitespace, `=`, any other
- * ASCII character), so fewer bytes than the length promises means such a character; it takes `+` and `/` (base64) as
- * well, so those are looked for. Non-ASCII characters it would read by their low byte (`Ł` as `A`): hence the
- * caller's ASCII check. Cheaper than the regular expression over a long payload.
+ * character up to 255), so fewer bytes than the length promises means such a character; it takes `+` and `/` (base64)
+ * as well, so those are looked for. A character above 255 it would read by its low byte (`Ł` as `A`): the caller
+ * refuses those first (`WIDE`). Cheaper than the regular expression over a long payload.
  */
 function decodeCanonical(segment: string): Buffer | undefined {
   const length = segment.length
@@ -63,8 +63,11 @@ function decodeCanonical(segment: string): Buffer | undefined {
   return bytes
 }
 
-/** Every character below 128: one native pass over the whole token. */
-const isAscii = (raw: string): boolean => Buffer.byteLength(raw, 'utf8') === raw.length
+/**
+ * A character above 255, which the decoder would read by its low byte. (One from 128 to 255 is no base64 to it: it is
+ * skipped, and the length check refuses it.) V8 answers at once for the usual one-byte string.
+ */
+const WIDE = /[\u0100-\uffff]/
 
 function parseJson(bytes: Buffer, what: string): Record<string, unknown> {
   let value: unknown
@@ -119,12 +122,21 @@ function headerOf(segment: string): Record<string, unknown> {
  */
 export function parseToken(raw: string, maxLength: number): ParsedToken {
   if (raw.length > maxLength) throw new GuardError('ERR_JWT_TOO_LARGE', 'Token too large', { reason: 'too_large' })
-  const segments = raw.split('.')
-  if (segments.length !== 3 && segments.length !== 5) throw malformed('segment_count')
-  if (segments.length === 5) return parseJwe(raw, segments)
+  // Split by hand: `split` cost about 0.35 us a token, most of intake's own time.
+  const first = raw.indexOf('.')
+  const second = first < 0 ? -1 : raw.indexOf('.', first + 1)
+  if (second < 0) throw malformed('segment_count')
+  if (raw.indexOf('.', second + 1) >= 0) {
+    const segments = raw.split('.')
+    if (segments.length !== 5) throw malformed('segment_count')
+    return parseJwe(raw, segments)
+  }
   // A JWS: the header by the rule (unless kept: see `headerOf`), payload and signature as they are decoded.
-  const [head, body, sig] = segments as [string, string, string]
-  if (!isAscii(raw) || (!headers.has(head) && !isCanonicalSegment(head))) throw malformed('not_base64url')
+  const head = raw.slice(0, first)
+  const body = raw.slice(first + 1, second)
+  const sig = raw.slice(second + 1)
+  const segments = [head, body, sig]
+  if (WIDE.test(raw) || (!headers.has(head) && !isCanonicalSegment(head))) throw malformed('not_base64url')
   const claims = decodeCanonical(body)
   const signature = decodeCanonical(sig)
   if (claims === undefined || signature === undefined) throw malformed('not_base64url')
