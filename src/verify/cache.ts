@@ -31,7 +31,8 @@ export function verifiedAuth<C>(s: Settings<C>, token: string): AuthInfo<C> | Pr
 function verifyCached<C>(s: Settings<C>, token: string, digest: string | undefined): AuthInfo<C> | Promise<AuthInfo<C>> {
   checkSize(s, token)
   // Keyed by the token itself: an entry lives only while its verification runs.
-  const running = s.inflight.get(token)
+  // Nothing in flight (a quiet server, HMAC and lone checks answered at once): no need to hash the token for a lookup.
+  const running = s.inflight.size === 0 ? undefined : s.inflight.get(token)
   if (running) return running.then(({ auth }) => ({ ...auth }))
   const work = verifyToken(s, token)
   if (!(work instanceof Promise)) return remember(s, digest, work)
