@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { createPublicKey, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
 import {
   CONFIG_ENV,
   FRAMEWORKS,
@@ -104,18 +104,24 @@ export async function serve(framework: Framework, start: (variant: Variant) => P
   const send = (message: ChildMessage) => process.send!(message)
   const delay = monitorEventLoopDelay({ resolution: 10 })
   delay.enable()
+  // The longest garbage-collection pause, to tell a stall of our heap from one of the machine.
+  let gcMaxMs = 0
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMaxMs = Math.max(gcMaxMs, entry.duration)
+  }).observe({ entryTypes: ['gc'] })
   let cpuSince = process.cpuUsage()
   const ports: Partial<Record<Variant, number>> = {}
   for (const variant of requestedVariants(framework)) ports[variant] = await start(variant)
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'reset') {
       cpuSince = process.cpuUsage()
+      gcMaxMs = 0
       return delay.reset()
     }
     const { rss, heapUsed } = process.memoryUsage()
     const cpu = process.cpuUsage(cpuSince)
     const cpuUs = cpu.user + cpu.system
-    send({ type: 'stats', eventLoopMaxMs: delay.max / 1e6, eventLoopP99Ms: delay.percentile(99) / 1e6, rss, heapUsed, cpuUs })
+    send({ type: 'stats', eventLoopMaxMs: delay.max / 1e6, eventLoopP99Ms: delay.percentile(99) / 1e6, gcMaxMs, rss, heapUsed, cpuUs })
   })
   process.on('disconnect', () => process.exit(0))
   process.on('SIGTERM', () => process.exit(0))

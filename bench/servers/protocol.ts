@@ -70,6 +70,8 @@ export interface ServerStats {
   /** Largest event-loop delay since start or the last reset, in ms (`monitorEventLoopDelay`). */
   eventLoopMaxMs: number
   eventLoopP99Ms: number
+  /** Longest garbage-collection pause since start or the last reset, in ms. */
+  gcMaxMs: number
   rss: number
   heapUsed: number
   /** CPU time of the whole server process (main thread and thread pool) since start or the last reset, in µs. */

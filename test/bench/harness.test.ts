@@ -105,6 +105,9 @@ describe('bench servers', () => {
       const stats = await server.stats()
       expect(stats.rss).toBeGreaterThan(0)
       expect(stats.eventLoopMaxMs).toBeGreaterThanOrEqual(0)
+      // The longest GC pause is reported (0 until a collection ran): the soak prints it beside the event-loop delay.
+      expect(typeof stats.gcMaxMs).toBe('number')
+      expect(stats.gcMaxMs >= 0 && Number.isFinite(stats.gcMaxMs)).toBe(true)
     } finally {
       await server.stop()
     }
