@@ -4,10 +4,6 @@ import { GuardError } from '../errors.js'
 export const DEFAULT_MAX_TOKEN_LENGTH = 8 * 1024
 
 const SEGMENT = /^[A-Za-z0-9_-]*$/
-// For a canonical base64url segment the last character may only carry bits that
-// are used: with 2 leftover chars the 4 low bits are zero, with 3 the 2 low bits.
-const LAST_OF_2 = /[AQgw]$/
-const LAST_OF_3 = /[AEIMQUYcgkosw048]$/
 
 /** A token after intake: split, decoded header and claims, nothing verified yet. */
 export interface ParsedToken {
@@ -25,26 +21,26 @@ function malformed(reason: string): GuardError {
   return new GuardError('ERR_JWT_MALFORMED', 'Malformed token', { reason })
 }
 
-function isCanonicalSegment(segment: string): boolean {
-  if (!SEGMENT.test(segment)) return false
-  switch (segment.length % 4) {
-    case 1:
-      return false
-    case 2:
-      return LAST_OF_2.test(segment)
-    case 3:
-      return LAST_OF_3.test(segment)
-    default:
-      return true
-  }
-}
-
-/** Characters allowed last, by the number of leftover characters (2 or 3): the same rule as `LAST_OF_2/3`. */
+/**
+ * For a canonical base64url segment the last character may only carry bits that are used: with 2 leftover characters
+ * its 4 low bits are zero, with 3 its 2 low bits. Characters allowed last, by the number of leftover characters.
+ */
 const LAST = [2, 3].map((leftover) => {
   const allowed = new Uint8Array(128)
   for (const c of leftover === 2 ? 'AQgw' : 'AEIMQUYcgkosw048') allowed[c.charCodeAt(0)] = 1
   return allowed
 })
+
+/** The length and last-character half of the rule: no 4n+1 length, no stray bits at the end. */
+function endsCanonically(segment: string): boolean {
+  const leftover = segment.length & 3
+  if (leftover === 1) return false
+  return leftover === 0 || LAST[leftover - 2]![segment.charCodeAt(segment.length - 1)] === 1
+}
+
+function isCanonicalSegment(segment: string): boolean {
+  return SEGMENT.test(segment) && endsCanonically(segment)
+}
 
 /**
  * `isCanonicalSegment` and the decoding in one, for a segment of a token with no character above 255: the bytes, or
@@ -54,12 +50,9 @@ const LAST = [2, 3].map((leftover) => {
  * refuses those first (`WIDE`). Cheaper than the regular expression over a long payload.
  */
 function decodeCanonical(segment: string): Buffer | undefined {
-  const length = segment.length
-  const leftover = length & 3
-  if (leftover === 1) return undefined
-  if (leftover !== 0 && LAST[leftover - 2]![segment.charCodeAt(length - 1)] !== 1) return undefined
+  if (!endsCanonically(segment)) return undefined
   const bytes = Buffer.from(segment, 'base64url')
-  if (bytes.length !== (length * 3) >> 2 || segment.includes('+') || segment.includes('/')) return undefined
+  if (bytes.length !== (segment.length * 3) >> 2 || segment.includes('+') || segment.includes('/')) return undefined
   return bytes
 }
 
