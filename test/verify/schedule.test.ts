@@ -181,8 +181,10 @@ describe('check scheduling', () => {
         return Promise.reject(err as Error)
       }
     })
-    // The first finds nothing to join; the others are queued together (overlapping checks may share the pool).
-    expect(answers.filter((a) => a instanceof Promise)).toHaveLength(7)
+    // The first finds nothing to join; the others are queued together (overlapping checks may share the pool). The
+    // first is queued too where check 99 alone spent the turn's 2 ms (ES384 on a loaded 2-core machine): the budget is
+    // wall time. Counted now, asserted once all have settled, so that a failure leaves no check behind for the next case.
+    const queued = answers.filter((a) => a instanceof Promise).length
     const verdicts = await Promise.all(
       answers.map((a) =>
         Promise.resolve(a).then(
@@ -191,6 +193,7 @@ describe('check scheduling', () => {
         ),
       ),
     )
+    expect(queued).toBeGreaterThanOrEqual(7)
     expect(verdicts).toEqual(tokens.map((_, n) => n % 3 !== 1))
   })
 
