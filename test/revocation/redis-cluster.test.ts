@@ -237,6 +237,32 @@ describe.skipIf(!redisServerAvailable())('Redis Cluster (3 masters, no replica)'
     expect(await replay.remember(proof, 60)).toBe(false)
   })
 
+  it('a storm of node errors re-reads the slot map at most every 250 ms, and checks still answer', async () => {
+    const slotsCalls = async (): Promise<number> => {
+      let calls = 0
+      for (const node of cluster.nodes) {
+        const stats = await redisCli(node.port, 'info', 'commandstats')
+        calls += Number(/cmdstat_cluster\|slots:calls=(\d+)/.exec(stats)?.[1] ?? 0)
+      }
+      return calls
+    }
+    // Let any re-read from earlier cases finish first.
+    await sleep(300)
+    const before = await slotsCalls()
+    const started = Date.now()
+    // 5,000 errors as a node that keeps failing would report them, spread over about half a second.
+    for (let burst = 0; burst < 10; burst++) {
+      for (let i = 0; i < 500; i++) clients[0]!.emit('node-error', new Error('broken node'), { host: '127.0.0.1', port: 1 })
+      await sleep(50)
+    }
+    const elapsed = Date.now() - started
+    await sleep(300)
+    const reads = (await slotsCalls()) - before
+    expect(reads).toBeGreaterThan(0)
+    expect(reads).toBeLessThanOrEqual(Math.ceil(elapsed / 250) + 1)
+    expect(await store.isRevoked(auth(randomUUID()))).toBe(false)
+  })
+
   it('stores on one client share one watch of its nodes (no listener per store)', () => {
     const before = clients[0]!.listenerCount('node-reconnecting')
     expect(before).toBe(1)
