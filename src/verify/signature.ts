@@ -1,5 +1,6 @@
-import { createHmac, constants, timingSafeEqual, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto'
+import { constants, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto'
 import { GuardError } from '../errors.js'
+import { hmacVerifies } from './hmac.js'
 import { checkAtOnce, schedule, type Scheme } from './schedule.js'
 
 /**
@@ -31,15 +32,9 @@ const HMAC: Record<string, string> = { HS256: 'sha256', HS384: 'sha384', HS512: 
 
 const invalid = (): GuardError => new GuardError('ERR_JWT_SIGNATURE_INVALID', 'Invalid signature', { reason: 'signature' })
 
-function hmacVerifies(hash: string, data: Buffer, signature: Buffer, key: KeyObject): boolean {
-  if (key.type !== 'secret') return false
-  const expected = createHmac(hash, key).update(data).digest()
-  return expected.length === signature.length && timingSafeEqual(expected, signature)
-}
-
 /** The index of the first secret that verifies the HMAC, synchronously; throws when none does. */
-function verifyHmac(hash: string, data: Buffer, signature: Buffer, keys: readonly KeyObject[]): number {
-  for (let i = 0; i < keys.length; i++) if (hmacVerifies(hash, data, signature, keys[i]!)) return i
+function verifyHmac(hash: string, token: string, length: number, signature: Buffer, keys: readonly KeyObject[]): number {
+  for (let i = 0; i < keys.length; i++) if (hmacVerifies(hash, keys[i]!, token, length, signature)) return i
   throw invalid()
 }
 
@@ -53,11 +48,11 @@ function verifyHmac(hash: string, data: Buffer, signature: Buffer, keys: readonl
  */
 export function verifySignature(token: string, alg: string, keys: readonly KeyObject[], decoded?: Buffer): number | Promise<number> {
   const dot = token.lastIndexOf('.')
-  const data = Buffer.from(token.slice(0, dot), 'latin1')
   // Intake's bytes of the signature segment where it decoded them already.
   const signature = decoded ?? Buffer.from(token.slice(dot + 1), 'base64url')
   const hmac = HMAC[alg]
-  if (hmac) return verifyHmac(hmac, data, signature, keys)
+  if (hmac) return verifyHmac(hmac, token, dot, signature, keys)
+  const data = Buffer.from(token.slice(0, dot), 'latin1')
   const scheme = SCHEMES[alg]
   if (!scheme || (scheme.length !== undefined && signature.length !== scheme.length)) throw invalid()
   const key = keys.length === 1 && keys[0]!.type === 'public' ? keys[0]! : undefined
