@@ -48,6 +48,21 @@ function has(payload: Record<string, unknown>, claim: string): boolean {
   return Object.hasOwn(payload, claim) && payload[claim] !== undefined
 }
 
+/**
+ * RFC 7519 §4.1.3: a string or an array of strings, one of them accepted; anything else in the array makes the claim
+ * invalid. (No array is made for the usual single string.)
+ */
+function audienceMatches(aud: unknown, accepted: ReadonlySet<string>): boolean {
+  if (typeof aud === 'string') return accepted.has(aud)
+  if (!Array.isArray(aud)) return false
+  let found = false
+  for (const a of aud as unknown[]) {
+    if (typeof a !== 'string') return false
+    if (!found && accepted.has(a)) found = true
+  }
+  return found
+}
+
 /** Checks `iss` alone: used before any network call to refuse issuers outside the list. */
 export function checkIssuer(payload: Record<string, unknown>, issuers: ReadonlyMap<string, IssuerPolicy>): IssuerPolicy {
   const iss = payload.iss
@@ -61,10 +76,7 @@ export function validateClaims(payload: Record<string, unknown>, policy: ClaimPo
   const issuer = checkIssuer(payload, policy.issuers)
 
   const aud = Object.hasOwn(payload, policy.audienceClaim) ? payload[policy.audienceClaim] : undefined
-  // RFC 7519 §4.1.3: a string or an array of strings; anything else in it makes the claim invalid.
-  const audiences =
-    typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? (aud as string[]) : undefined
-  if (!audiences || !audiences.some((a) => issuer.audiences.has(a))) {
+  if (!audienceMatches(aud, issuer.audiences)) {
     throw new GuardError('ERR_JWT_AUDIENCE_INVALID', 'Unexpected token audience', { claim: policy.audienceClaim, reason: 'check_failed' })
   }
 

@@ -197,6 +197,14 @@ describe('aud', () => {
   // RFC 7519 §4.1.3: `aud` is a string or an array of strings; a non-string member makes it malformed.
   it('refuses an aud array mixing a non-string member with the right audience', async () => {
     expect(await refusal(guardWith(), token(valid({ aud: [{}, AUDIENCE] })))).toMatchObject(refused('ERR_JWT_AUDIENCE_INVALID', 'aud'))
+    // After the right audience too: finding it does not end the look at the other members.
+    for (const aud of [
+      [AUDIENCE, 1],
+      [AUDIENCE, 'b', null],
+      ['a', AUDIENCE, [AUDIENCE]],
+    ]) {
+      expect(await refusal(guardWith(), token(valid({ aud })))).toMatchObject(refused('ERR_JWT_AUDIENCE_INVALID', 'aud'))
+    }
   })
 })
 
