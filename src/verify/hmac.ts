@@ -46,18 +46,19 @@ function padsOf(key: KeyObject, algorithm: string, block: number): Pads {
  */
 const scratch = Buffer.alloc(16 * 1024)
 
-/** The HMAC of `token`'s first `length` characters (its JWS signing input: ASCII, after intake). */
+/** The HMAC of `token`'s first `length` characters (its JWS signing input: ASCII, after intake), as `token.slice(0, length)`. */
 export function hmacOf(algorithm: string, key: KeyObject, token: string, length: number): Buffer {
   const block = BLOCK[algorithm]
-  if (block === undefined || block + length > scratch.length) {
+  if (block === undefined || length < 0 || block + length > scratch.length) {
     return createHmac(algorithm, key)
       .update(Buffer.from(token.slice(0, length), 'latin1'))
       .digest()
   }
   const pads = padsOf(key, algorithm, block)
   scratch.set(pads.inner, 0)
-  scratch.write(token, block, length, 'latin1')
-  const inner = hash(algorithm, scratch.subarray(0, block + length), 'buffer')
+  // What was written, not `length`: bytes past a shorter string are the last token's.
+  const written = scratch.write(token, block, length, 'latin1')
+  const inner = hash(algorithm, scratch.subarray(0, block + written), 'buffer')
   inner.copy(pads.outer, block)
   return hash(algorithm, pads.outer, 'buffer')
 }

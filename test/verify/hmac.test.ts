@@ -68,6 +68,19 @@ describe('HMAC of a signing input', () => {
     expect(hmacOf('sha256', key, token, dot).equals(reference('sha256', secret, token.slice(0, dot)))).toBe(true)
   })
 
+  it('reads a length past the end, or below zero, as `slice` does (no byte of an earlier input is hashed)', () => {
+    const secret = randomBytes(32)
+    const key = createSecretKey(secret)
+    hmacOf('sha256', key, ascii(400), 400)
+    const short = ascii(50)
+    for (const length of [51, 60, 400, -1, -10]) {
+      expect([length, hmacOf('sha256', key, short, length).equals(reference('sha256', secret, short.slice(0, length)))]).toEqual([
+        length,
+        true,
+      ])
+    }
+  })
+
   it('keeps keys and hashes apart, in any order of use (1,000 random calls over 12 keys)', () => {
     const secrets = KEY_LENGTHS.slice(1).map((n) => randomBytes(n))
     const keys = secrets.map((s) => createSecretKey(s))
